@@ -1,0 +1,350 @@
+"""One long-lived training run: parameters, optimizer state, history, and numpy snapshots for the views.
+
+Example
+-------
+>>> from playground.spec import CircuitSpec
+>>> from playground.classifier import Classifier
+>>> from playground.datasets import make_train_test
+>>> train, test = make_train_test("circle", 100, 200, seed=1)
+>>> t = Trainer(Classifier(CircuitSpec.paper(1, 3)), train, test, optimizer="adam", seed=0)
+>>> _ = t.step()          # exactly one update
+>>> t.n_steps
+1
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from . import engine
+from .classifier import Classifier, label_bloch_vectors
+from .datasets import Dataset
+from .optim import Optimizer, make_optimizer
+
+__all__ = ["Trainer", "TrainerSnapshot", "parameter_index_map", "carry_parameters", "INIT_METHODS", "MAX_BATCH_SIZE"]
+
+INIT_METHODS = ("uniform", "small", "zeros")
+MAX_BATCH_SIZE = 20_000
+HISTORY_FIELDS = ("step", "epoch", "loss", "train_loss", "train_accuracy", "test_accuracy")
+
+
+def parameter_index_map(old: Classifier, new: Classifier) -> np.ndarray:
+    """For each parameter of ``new``, the index of the same parameter in ``old``, or −1 if it is new.
+
+    Circuit parameters follow their gate's ``uid`` (same size required); class weights carry over when the
+    number of classes and qubits is unchanged.
+    """
+    index = np.full(new.n_params, -1, dtype=np.int64)
+    old_slices = old.program.gate_slices
+    for uid, (off, size) in new.program.gate_slices.items():
+        if uid in old_slices and old_slices[uid][1] == size:
+            index[off : off + size] = np.arange(old_slices[uid][0], old_slices[uid][0] + size)
+    if new.n_weights and old.n_weights == new.n_weights and old.n_classes == new.n_classes:
+        index[new.n_circuit_params :] = np.arange(old.n_circuit_params, old.n_params)
+    return index
+
+
+def carry_parameters(old: Classifier, old_params: np.ndarray, new: Classifier, fill: np.ndarray) -> np.ndarray:
+    """Parameters for ``new``: values of untouched gates from ``old_params``, the rest from ``fill``."""
+    index = parameter_index_map(old, new)
+    out = np.array(fill, dtype=np.float64, copy=True)
+    keep = index >= 0
+    out[keep] = np.asarray(old_params)[index[keep]]
+    return out
+
+
+@dataclass(frozen=True)
+class TrainerSnapshot:
+    """Plain numpy arrays for the views; P = training points, M = test points, C = classes, Q = qubits, L = layers.
+
+    Attributes
+    ----------
+    n_steps, epoch : int
+    loss, train_accuracy, test_accuracy : float — the latest recorded values (NaN before any record)
+    history : dict of ndarray of shape (H,) — keys ``step``, ``epoch``, ``loss`` (mini-batch), ``train_loss``,
+        ``train_accuracy``, ``test_accuracy``
+    params : ndarray of shape (n_params,)
+    grid_x : ndarray of shape (nx,); grid_y : ndarray of shape (ny,)
+    grid_proba : ndarray of shape (ny, nx, C), float32 — class probabilities on the grid (row i ↔ grid_y[i])
+    train_proba : ndarray of shape (P, C); train_pred : ndarray of shape (P,)
+    train_fidelities : ndarray of shape (P, C)
+    test_pred : ndarray of shape (M,)
+    final_bloch : ndarray of shape (P, Q, 3) — each qubit's reduced final state of every training point
+    layer_bloch : ndarray of shape (L + 1, Q, P, 3), float32 — before the first layer (index 0) and after each
+    layer_maps : ndarray of shape (L + 1, Q, m, m), float32 — ⟨Z⟩ of each qubit after each layer on an m×m grid
+    label_bloch : ndarray of shape (C, 3) — Bloch vectors of the label states
+    """
+
+    n_steps: int
+    epoch: int
+    loss: float
+    train_accuracy: float
+    test_accuracy: float
+    history: dict
+    params: np.ndarray
+    grid_x: np.ndarray
+    grid_y: np.ndarray
+    grid_proba: np.ndarray
+    train_proba: np.ndarray
+    train_pred: np.ndarray
+    train_fidelities: np.ndarray
+    test_pred: np.ndarray
+    final_bloch: np.ndarray
+    layer_bloch: np.ndarray
+    layer_maps: np.ndarray
+    label_bloch: np.ndarray
+
+
+class Trainer:
+    """A training run that keeps its parameters and optimizer state across :meth:`step` calls.
+
+    Parameters
+    ----------
+    classifier : Classifier
+    train, test : Dataset (``test`` may be None)
+    optimizer : str — ``adam``, ``sgd`` or ``lbfgs`` (full batch)
+    learning_rate : float or None — the optimizer's default when None
+    batch_size : int — points per update for Adam and SGD
+    seed : int — seeds this run's own generator (initial parameters and batch order); nothing global is touched
+    init : str — ``uniform`` in [0, 1) (the authors'), ``small`` N(0, 0.1²), or ``zeros``
+    params : ndarray or None — explicit starting parameters
+    """
+
+    def __init__(
+        self,
+        classifier: Classifier,
+        train: Dataset,
+        test: Dataset | None = None,
+        *,
+        optimizer: str = "adam",
+        learning_rate: float | None = None,
+        batch_size: int = 32,
+        seed: int = 0,
+        init: str = "uniform",
+        params: np.ndarray | None = None,
+        backend: str | None = None,
+    ) -> None:
+        if init not in INIT_METHODS:
+            raise ValueError(f"init: expected one of {', '.join(INIT_METHODS)}, got {init!r}")
+        if train.n_features != classifier.spec.n_features:
+            raise ValueError(f"train: expected {classifier.spec.n_features} features, got {train.n_features}")
+        if train.n_classes > classifier.n_classes:
+            raise ValueError(f"train: expected at most {classifier.n_classes} classes, got {train.n_classes}")
+        self.classifier = classifier
+        self.train = train
+        self.test = test
+        self.seed = int(seed)
+        self.init = init
+        self.backend = backend
+        self._rng = np.random.default_rng(self.seed)
+        self.params = classifier.initial_params(self._rng, init) if params is None else np.array(params, dtype=float)
+        if self.params.shape != (classifier.n_params,):
+            raise ValueError(f"params: expected shape ({classifier.n_params},), got {self.params.shape}")
+        self.initial_params = self.params.copy()
+        self.batch_size = self._check_batch(batch_size)
+        self.optimizer: Optimizer = make_optimizer(optimizer, learning_rate)
+        self._order = np.empty(0, dtype=np.int64)
+        self._cursor = 0
+        self.n_steps = 0
+        self.epoch = 0
+        self.history: dict[str, list] = {k: [] for k in HISTORY_FIELDS}
+        self._last_loss = float("nan")
+
+    # ------------------------------------------------------------------ settings that change mid-run
+    @staticmethod
+    def _check_batch(batch_size) -> int:
+        if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) or not 1 <= batch_size <= MAX_BATCH_SIZE:
+            raise ValueError(f"batch_size: expected an integer in 1..{MAX_BATCH_SIZE}, got {batch_size!r}")
+        return int(batch_size)
+
+    def set_batch_size(self, batch_size: int) -> None:
+        self.batch_size = self._check_batch(batch_size)
+
+    def set_learning_rate(self, learning_rate: float) -> None:
+        lr = float(learning_rate)
+        if not (np.isfinite(lr) and 0 < lr <= 10):
+            raise ValueError(f"learning_rate: expected a number in (0, 10], got {learning_rate!r}")
+        self.optimizer.learning_rate = lr
+
+    def set_optimizer(self, name: str, learning_rate: float | None = None) -> None:
+        """Switch optimizer; the parameters stay, the new optimizer starts with empty state."""
+        if name == self.optimizer.name:
+            if learning_rate is not None:
+                self.set_learning_rate(learning_rate)
+            return
+        self.optimizer = make_optimizer(name, learning_rate)
+
+    def set_classifier(self, classifier: Classifier) -> None:
+        """Swap in an edited model; parameters (and optimizer state) of untouched gates carry over."""
+        if classifier.spec.n_features != self.train.n_features:
+            raise ValueError(f"classifier: expected {self.train.n_features} features, got {classifier.spec.n_features}")
+        index = parameter_index_map(self.classifier, classifier)
+        fresh = classifier.initial_params(self._rng, self.init)
+        self.params = carry_parameters(self.classifier, self.params, classifier, fresh)
+        self.initial_params = carry_parameters(self.classifier, self.initial_params, classifier, fresh)
+        self.optimizer.remap(index)
+        self.classifier = classifier
+
+    def set_data(self, train: Dataset, test: Dataset | None) -> None:
+        """New points (same number of features); parameters and optimizer state stay."""
+        if train.n_features != self.classifier.spec.n_features:
+            raise ValueError(f"train: expected {self.classifier.spec.n_features} features, got {train.n_features}")
+        self.train, self.test = train, test
+        self._order = np.empty(0, dtype=np.int64)
+        self._cursor = 0
+
+    def reset(self) -> None:
+        """Back to step 0 with the same starting parameters and the same batch order."""
+        self._rng = np.random.default_rng(self.seed)
+        self.classifier.initial_params(self._rng, self.init)  # keep the generator where __init__ left it
+        self.params = self.initial_params.copy()
+        self.optimizer = make_optimizer(self.optimizer.name, self.optimizer.learning_rate)
+        self._order = np.empty(0, dtype=np.int64)
+        self._cursor = 0
+        self.n_steps = 0
+        self.epoch = 0
+        self.history = {k: [] for k in HISTORY_FIELDS}
+        self._last_loss = float("nan")
+
+    # ------------------------------------------------------------------ training
+    def _next_batch(self) -> np.ndarray:
+        n = self.train.n_samples
+        if self.optimizer.full_batch or self.batch_size >= n:
+            self.epoch += 1
+            return np.arange(n)
+        if self._cursor >= len(self._order):
+            self._order = self._rng.permutation(n)
+            self._cursor = 0
+        idx = self._order[self._cursor : self._cursor + self.batch_size]
+        self._cursor += self.batch_size
+        if self._cursor >= n:
+            self.epoch += 1
+        return idx
+
+    def step(self) -> float:
+        """Exactly one optimizer update; returns the loss of the batch it used (before the update)."""
+        idx = self._next_batch()
+        X, y = self.train.X[idx], self.train.y[idx]
+        clf, backend = self.classifier, self.backend
+
+        def loss_grad(p):
+            loss, grad, _ = clf.loss_and_grad(p, X, y, backend=backend)
+            return loss, grad
+
+        self.params, loss = self.optimizer.step(self.params, loss_grad)
+        self.n_steps += 1
+        self._last_loss = float(loss)
+        return self._last_loss
+
+    @property
+    def steps_per_epoch(self) -> int:
+        if self.optimizer.full_batch:
+            return 1
+        return max(1, -(-self.train.n_samples // self.batch_size))
+
+    def evaluate(self) -> dict:
+        """Full training loss and accuracy, and test accuracy, at the current parameters."""
+        clf = self.classifier
+        r = clf.readout(self.params, self.train.X, backend=self.backend)
+        train_loss = clf.loss_from(r, self.train.y, clf.split(self.params)[1])[0]
+        train_acc = float(np.mean(r.predictions == self.train.y))
+        test_acc = float("nan")
+        if self.test is not None and self.test.n_samples:
+            test_acc = clf.accuracy(self.params, self.test.X, self.test.y)
+        return {"train_loss": train_loss, "train_accuracy": train_acc, "test_accuracy": test_acc}
+
+    def record(self) -> dict:
+        """Evaluate and append one row to the history."""
+        row = {"step": self.n_steps, "epoch": self.epoch, "loss": self._last_loss, **self.evaluate()}
+        if np.isnan(row["loss"]):
+            row["loss"] = row["train_loss"]
+        for k in HISTORY_FIELDS:
+            self.history[k].append(row[k])
+        return row
+
+    def run(self, epochs: int, *, record_every_epoch: bool = True) -> dict:
+        """Train for ``epochs`` epochs (L-BFGS: iterations, stopping early once converged); returns the last record."""
+        target = self.epoch + int(epochs)
+        while self.epoch < target:
+            before = self.epoch
+            self.step()
+            if record_every_epoch and self.epoch != before:
+                self.record()
+            if getattr(self.optimizer, "converged", False):
+                break
+        return self.record() if not self.history["step"] or self.history["step"][-1] != self.n_steps else {
+            k: self.history[k][-1] for k in HISTORY_FIELDS
+        }
+
+    # ------------------------------------------------------------------ views
+    def snapshot(self, resolution: int = 100, *, map_resolution: int = 24, extent: tuple[float, float] = (-1.0, 1.0)) -> TrainerSnapshot:
+        """Everything the views draw, as plain arrays (see :class:`TrainerSnapshot`)."""
+        resolution = int(np.clip(resolution, 2, 400))
+        map_resolution = int(np.clip(map_resolution, 2, 64))
+        clf = self.classifier
+        theta, weights = clf.split(self.params)
+        prog = clf.program
+        xs = np.linspace(extent[0], extent[1], resolution)
+        probs, bloch = engine.grid(prog, theta, xs, xs, backend=self.backend)
+        ny, nx = probs.shape[:2]
+        grid_r = clf.readout_from(probs.reshape(ny * nx, -1), bloch.reshape(ny * nx, *bloch.shape[2:]), weights)
+        fwd = engine.forward(prog, theta, self.train.X, record_layers=True, single=True, backend=self.backend)
+        train_r = clf.readout_from(fwd.probs, fwd.bloch, weights)
+        ms = np.linspace(extent[0], extent[1], map_resolution)
+        mx, my = np.meshgrid(ms, ms)
+        Xm = np.zeros((map_resolution**2, prog.n_features))
+        Xm[:, 0] = mx.ravel()
+        if prog.n_features > 1:
+            Xm[:, 1] = my.ravel()
+        maps = engine.forward(prog, theta, Xm, record_layers=True, single=True, backend=self.backend).layers
+        layer_maps = maps[..., 2].reshape(prog.n_layers + 1, prog.n_qubits, map_resolution, map_resolution)
+        test_pred = np.empty(0, dtype=np.int64)
+        if self.test is not None and self.test.n_samples:
+            test_pred = clf.predict(self.params, self.test.X)
+        h = {k: np.asarray(v, dtype=float) for k, v in self.history.items()}
+        last = (lambda k: float(h[k][-1]) if len(h[k]) else float("nan"))
+        return TrainerSnapshot(
+            n_steps=self.n_steps,
+            epoch=self.epoch,
+            loss=last("loss"),
+            train_accuracy=last("train_accuracy"),
+            test_accuracy=last("test_accuracy"),
+            history=h,
+            params=self.params.copy(),
+            grid_x=xs,
+            grid_y=xs.copy(),
+            grid_proba=grid_r.proba.reshape(ny, nx, -1).astype(np.float32),
+            train_proba=train_r.proba,
+            train_pred=train_r.predictions,
+            train_fidelities=train_r.fidelities,
+            test_pred=test_pred,
+            final_bloch=fwd.bloch,
+            layer_bloch=fwd.layers.astype(np.float32),
+            layer_maps=layer_maps.astype(np.float32),
+            label_bloch=label_bloch_vectors(clf.n_classes),
+        )
+
+
+def restart_seeds(seed: int, restarts: int) -> list[int]:
+    """Seeds of ``restarts`` independent starts; the first is ``seed`` itself, so one restart is a plain run."""
+    if restarts < 1:
+        raise ValueError(f"restarts: expected an integer >= 1, got {restarts!r}")
+    children = np.random.SeedSequence(seed).spawn(restarts - 1)
+    return [int(seed)] + [int(c.generate_state(1)[0]) for c in children]
+
+
+def fit_best(make_trainer, seed: int, restarts: int, epochs: int) -> tuple["Trainer", list[dict]]:
+    """Train ``restarts`` runs (``make_trainer(seed)`` builds each) and keep the lowest final *training* loss.
+
+    The test set plays no part in the choice. Returns the best trainer and every run's last record.
+    """
+    best, records = None, []
+    for s in restart_seeds(seed, restarts):
+        trainer = make_trainer(s)
+        rec = trainer.run(epochs, record_every_epoch=False)
+        records.append(dict(rec, seed=s))
+        if best is None or rec["train_loss"] < best.history["train_loss"][-1]:
+            best = trainer
+    return best, records
