@@ -35,6 +35,7 @@ Example
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 import numpy as np
 
@@ -71,6 +72,16 @@ def label_bloch_vectors(n_classes: int) -> np.ndarray:
     if n_classes == 6:
         return np.array([[0, 0, 1.0], [0, 0, -1.0], [1.0, 0, 0], [-1.0, 0, 0], [0, 1.0, 0], [0, -1.0, 0]])
     raise ValueError(f"n_classes: expected an integer in 2..6, got {n_classes!r}")
+
+
+@lru_cache(maxsize=None)
+def _label_tables(n_classes: int) -> tuple[np.ndarray, np.ndarray]:
+    """Read-only (label Bloch vectors (C, 3), |⟨ψ̃_c|ψ̃_c'⟩|² (C, C)), computed once per class count."""
+    n_lab = label_bloch_vectors(n_classes)
+    overlap = 0.5 * (1.0 + n_lab @ n_lab.T)
+    n_lab.setflags(write=False)
+    overlap.setflags(write=False)
+    return n_lab, overlap
 
 
 def label_states(n_classes: int) -> np.ndarray:
@@ -178,6 +189,28 @@ class Classifier:
     # ------------------------------------------------------------------ read-out
     def readout_from(self, probs: np.ndarray, bloch: np.ndarray, weights: np.ndarray | None) -> Readout:
         """Read-out from basis probabilities (P, 2**Q) and final Bloch vectors (P, Q, 3)."""
+        return self._readout_from(probs, bloch, weights, None)
+
+    def _readout_from(self, probs, bloch, weights, backend: str | None) -> Readout:
+        if (
+            isinstance(probs, np.ndarray)
+            and isinstance(bloch, np.ndarray)
+            and probs.ndim == 2
+            and bloch.ndim == 3
+            and probs.dtype == bloch.dtype
+            and probs.dtype in (np.float32, np.float64)
+            and len(probs) == len(bloch) > 0
+            and bloch.shape[1:] == (self.spec.n_qubits, 3)
+            and probs.shape[1] >= self.n_classes
+            and (weights is None) == (self.cost != "weighted_fidelity")
+            and engine.has_fused_kernels(backend)
+        ):
+            # One compiled pass with the same results and dtypes as the NumPy steps below (a 200×200 grid's
+            # read-out costs more than the grid itself in NumPy).
+            fid, qf, scores, proba = engine.readout(
+                probs, bloch, labels=_label_tables(self.n_classes)[0], basis=self.uses_basis_states, weights=weights
+            )
+            return Readout(fidelities=fid, qubit_fidelities=qf, scores=scores, proba=proba)
         n_lab = label_bloch_vectors(self.n_classes)
         qf = 0.5 * (1.0 + np.einsum("pqk,ck->pcq", bloch, n_lab))
         if self.uses_basis_states:
@@ -197,7 +230,7 @@ class Classifier:
     def readout(self, params: np.ndarray, X: np.ndarray, *, backend: str | None = None) -> Readout:
         theta, weights = self.split(params)
         out = engine.forward(self.program, theta, X, backend=backend)
-        return self.readout_from(out.probs, out.bloch, weights)
+        return self._readout_from(out.probs, out.bloch, weights, backend)
 
     def predict_proba(self, params: np.ndarray, X: np.ndarray) -> np.ndarray:
         """Class probabilities of shape (P, n_classes)."""
@@ -253,9 +286,25 @@ class Classifier:
         """The cost and its exact gradient of shape (n_params,), plus the batch's :class:`Readout`."""
         theta, weights = self.split(params)
         y = np.asarray(y, dtype=np.int64)
+        X = np.asarray(X, dtype=np.float64)
+        if (
+            X.ndim == 2
+            and X.shape[1] == self.spec.n_features
+            and 0 < len(X) == len(y)
+            and y.ndim == 1
+            and engine.has_fused_kernels(backend)
+        ):
+            # One compiled call does forward, read-out, cost and gradient; same results as the steps below.
+            labels, targets = _label_tables(self.n_classes)
+            loss, g_theta, d_w, fid, qf, scores, proba = engine.loss_and_grad(
+                self.program, theta, X, y, cost=self.cost, basis=self.uses_basis_states, labels=labels,
+                targets=targets, weights=weights, backend=backend,
+            )
+            r = Readout(fidelities=fid, qubit_fidelities=qf, scores=scores, proba=proba)
+            return loss, (g_theta if d_w is None else np.concatenate([g_theta, d_w.ravel()])), r
         n_lab = label_bloch_vectors(self.n_classes)
         fwd = engine.forward(self.program, theta, X, backend=backend)
-        r = self.readout_from(fwd.probs, fwd.bloch, weights)
+        r = self._readout_from(fwd.probs, fwd.bloch, weights, backend)
         loss, d_fid, d_qf, d_w = self.loss_from(r, y, weights)
         # Back to the raw read-outs: probabilities and Bloch vectors.
         Q = self.spec.n_qubits

@@ -15,7 +15,16 @@ from . import simulator
 from .program import Program
 from .simulator import ForwardResult
 
-__all__ = ["available_backends", "default_backend", "forward", "gradient", "grid"]
+__all__ = [
+    "available_backends",
+    "default_backend",
+    "forward",
+    "gradient",
+    "grid",
+    "has_fused_kernels",
+    "loss_and_grad",
+    "readout",
+]
 
 
 def _numba_module():
@@ -118,3 +127,52 @@ def grid(
     out = simulator.forward(program, params, X, dtype=np.complex64)
     Q = program.n_qubits
     return out.probs.reshape(len(ys), len(xs), -1), out.bloch.reshape(len(ys), len(xs), Q, 3)
+
+
+def has_fused_kernels(backend: str | None = None) -> bool:
+    """Whether ``backend`` has the compiled classifier kernels :func:`loss_and_grad` and :func:`readout`."""
+    return _resolve(backend) == "numba"
+
+
+def loss_and_grad(
+    program: Program,
+    params: np.ndarray,
+    X: np.ndarray,
+    y: np.ndarray,
+    *,
+    cost: str,
+    basis: bool,
+    labels: np.ndarray,
+    targets: np.ndarray,
+    weights: np.ndarray | None,
+    backend: str | None = None,
+):
+    """A classifier's cost, exact gradient and read-out in one fused call (backends where
+    :func:`has_fused_kernels` holds); ``Classifier.loss_and_grad`` uses it and defines the arguments.
+
+    Returns ``(loss, circuit gradient of shape (n_params,), d_weights of shape (C, Q) or None, fidelities (P, C),
+    qubit_fidelities (P, C, Q), scores (P, C), proba (P, C))``.
+    """
+    if not has_fused_kernels(backend):
+        raise ValueError(f"backend: {_resolve(backend)!r} has no fused classifier kernels")
+    return _numba_module().loss_and_grad(
+        program, params, X, y, cost=cost, basis=basis, labels=labels, targets=targets, weights=weights
+    )
+
+
+def readout(
+    probs: np.ndarray,
+    bloch: np.ndarray,
+    *,
+    labels: np.ndarray,
+    basis: bool,
+    weights: np.ndarray | None,
+    backend: str | None = None,
+):
+    """``Classifier.readout_from`` in one compiled pass (backends where :func:`has_fused_kernels` holds).
+
+    Returns ``(fidelities (P, C), qubit_fidelities (P, C, Q), scores (P, C), proba (P, C))``.
+    """
+    if not has_fused_kernels(backend):
+        raise ValueError(f"backend: {_resolve(backend)!r} has no fused classifier kernels")
+    return _numba_module().readout(probs, bloch, labels=labels, basis=basis, weights=weights)

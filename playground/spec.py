@@ -116,6 +116,9 @@ class GateSpec:
         For angle mode ``fixed``: the angle in radians.
     uid : int or None
         Identity that survives edits; ``None`` lets :class:`CircuitSpec` assign a fresh one.
+
+    Fields the angle mode does not use (``value`` unless ``fixed``, ``feature`` unless ``feature``/``data``)
+    are reset to their defaults.
     """
 
     kind: str = "compressed"
@@ -137,7 +140,10 @@ class GateSpec:
             raise _fail("value", "a finite number (radians)", self.value)
         if abs(self.value) > 1e3:
             raise _fail("value", "an angle of magnitude at most 1000 rad", self.value)
-        object.__setattr__(self, "value", float(self.value))
+        # Fields the angle mode does not read are normalised, so equal gates serialise equally.
+        object.__setattr__(self, "value", float(self.value) if self.angle == "fixed" else 0.0)
+        if self.angle not in ("feature", "data"):
+            object.__setattr__(self, "feature", 0)
         if self.uid is not None:
             _check_int("uid", self.uid, 0, MAX_UID)
 
@@ -160,7 +166,7 @@ class GateSpec:
 
     @property
     def label(self) -> str:
-        """Short text form: ``U``, ``U·Ux``, ``RY(θ)``, ``RX(w·x2+b)``, ``RZ(x1)``, ``RY(0.5)``."""
+        """Short text form: ``U(θ+w∘x)``, ``U(θ)U(x)``, ``RY(θ)``, ``RX(w·x2+b)``, ``RZ(x1)``, ``RY(0.5)``."""
         if self.kind == "compressed":
             return "U(θ+w∘x)"
         if self.kind == "original":
@@ -237,6 +243,9 @@ class EntanglerSpec:
         if self.pattern != "pairs" and pairs:
             raise _fail("pairs", f"no explicit pairs with pattern {self.pattern!r}", [list(p) for p in pairs])
         object.__setattr__(self, "pairs", tuple(pairs))
+        if self.gate == "none":  # no gates: the pattern means nothing, keep one canonical form
+            object.__setattr__(self, "pattern", "chain")
+            object.__setattr__(self, "pairs", ())
 
     @property
     def active(self) -> bool:
@@ -517,6 +526,10 @@ class CircuitSpec:
             gates = ()
         elif isinstance(gates, GateSpec):
             gates = (gates,)
+        if not isinstance(gates, (tuple, list)) or not all(isinstance(g, GateSpec) for g in gates):
+            raise _fail("gates", "a GateSpec, a list of GateSpecs, or None", gates)
+        if len(gates) > MAX_GATES_PER_SLOT:
+            raise _fail("gates", f"at most {MAX_GATES_PER_SLOT} gates in a slot", len(gates))
         fresh = self._fresh()
         new = tuple(g if g.uid is not None and self._has_uid_at(g.uid, layer, qubit) else replace(g, uid=next(fresh)) for g in gates)
         slots = list(self.layers[layer].slots)
@@ -530,6 +543,8 @@ class CircuitSpec:
 
     def with_gate(self, layer: int, qubit: int, gate: GateSpec | None) -> "CircuitSpec":
         """Set a slot to a single gate (or empty it with ``None``)."""
+        if gate is not None and not isinstance(gate, GateSpec):
+            raise _fail("gate", "a GateSpec or None", gate)
         return self.with_slot(layer, qubit, None if gate is None else (gate.without_uid(),))
 
     def with_entangler(self, layer: int, entangler: EntanglerSpec) -> "CircuitSpec":

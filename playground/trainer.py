@@ -23,7 +23,17 @@ from .classifier import Classifier, label_bloch_vectors
 from .datasets import Dataset
 from .optim import Optimizer, make_optimizer
 
-__all__ = ["Trainer", "TrainerSnapshot", "parameter_index_map", "carry_parameters", "INIT_METHODS", "MAX_BATCH_SIZE"]
+__all__ = [
+    "Trainer",
+    "TrainerSnapshot",
+    "parameter_index_map",
+    "carry_parameters",
+    "fit_best",
+    "restart_seeds",
+    "INIT_METHODS",
+    "HISTORY_FIELDS",
+    "MAX_BATCH_SIZE",
+]
 
 INIT_METHODS = ("uniform", "small", "zeros")
 MAX_BATCH_SIZE = 20_000
@@ -336,15 +346,20 @@ def restart_seeds(seed: int, restarts: int) -> list[int]:
 
 
 def fit_best(make_trainer, seed: int, restarts: int, epochs: int) -> tuple["Trainer", list[dict]]:
-    """Train ``restarts`` runs (``make_trainer(seed)`` builds each) and keep the lowest final *training* loss.
+    """Train ``restarts`` runs (``make_trainer(seed)`` builds each) and keep the best fit of the *training* set.
 
-    The test set plays no part in the choice. Returns the best trainer and every run's last record.
+    "Best" is the highest training accuracy, ties broken by the lower training loss. The test set plays no part
+    in the choice. Why accuracy first: with a few hundred points the lowest-loss restart is sometimes a sharper
+    fit that classifies worse (on ``circle`` with two layers, one start in twenty reaches a lower fidelity cost
+    but 5 points less accuracy on the training set and 5 less on the test set). Returns the kept trainer and
+    every run's last record.
     """
-    best, records = None, []
+    best, best_key, records = None, None, []
     for s in restart_seeds(seed, restarts):
         trainer = make_trainer(s)
         rec = trainer.run(epochs, record_every_epoch=False)
         records.append(dict(rec, seed=s))
-        if best is None or rec["train_loss"] < best.history["train_loss"][-1]:
-            best = trainer
+        key = (-rec["train_accuracy"], rec["train_loss"])
+        if best is None or key < best_key:
+            best, best_key = trainer, key
     return best, records

@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Install everything the test suite needs into ./.venv (Python packages, and Debian's Chromium for the
+# browser tests when it is missing), then run the whole suite, browser tests included.
+# Extra arguments go to pytest, e.g. `bash scripts/run_tests.sh -k spec`.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PYTHON=${PYTHON:-python3}
+
+if [ ! -x /usr/bin/chromium ] && ! command -v chromium >/dev/null 2>&1; then
+  if command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
+    echo "== installing Debian's Chromium for the browser tests"
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+  else
+    echo "The browser tests need Chromium: install it (e.g. 'sudo apt-get install chromium') and re-run." >&2
+    exit 1
+  fi
+fi
+
+echo "== installing the project and its test requirements into .venv"
+"$PYTHON" -m venv .venv
+.venv/bin/python -m pip install -q --upgrade pip
+# A CPU build of PyTorch, for the torch export's tests (an unpinned torch pulls GBs of CUDA packages).
+.venv/bin/python -m pip install -q "torch==2.13.0"
+.venv/bin/python -m pip install -q -e ".[test]"
+
+echo "== running the test suite"
+exec .venv/bin/python -m pytest "$@"
