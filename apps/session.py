@@ -1,0 +1,450 @@
+"""One browser tab's training run: settings in, numpy frames out, computed in the shared worker pool."""
+
+from __future__ import annotations
+
+import logging
+import math
+import time
+import traceback
+from dataclasses import dataclass, replace
+from functools import partial
+from typing import Any
+
+import numpy as np
+import param
+
+from playground.classifier import Classifier
+from playground.datasets import Dataset, make_train_test
+from playground.spec import CircuitSpec
+from playground.trainer import MAX_BATCH_SIZE, Trainer, TrainerSnapshot
+from widgets.decision_boundary import BoundaryFrame, DecisionBoundaryView
+from widgets.layers import LayerFrame, LayerView
+
+from .settings import ENTANGLERS, MAX_POINTS, MAX_RESOLUTION, MAX_STEPS_PER_FRAME, MIN_RESOLUTION, PlaygroundSettings
+from .workers import FramePool
+
+__all__ = ["PlaygroundSession", "Frame", "FrameRequest", "DataPoints"]
+
+log = logging.getLogger("playground.apps")
+
+MAP_RESOLUTION = 24
+BROWSER_TIMEOUT_MS = 1000
+FRAMES_AHEAD = 2  # frames sent but not yet painted by the browser, at most, before the next one is computed
+# What each setting invalidates; settings missing here only affect how a frame is drawn or paced.
+_CHANGE_KIND = {
+    "dataset": "dataset",
+    "n_samples": "data",
+    "test_fraction": "data",
+    "noise": "data",
+    "seed": "data",
+    "n_qubits": "model",
+    "n_layers": "model",
+    "entangler": "model",
+    "encoding": "model",
+    "cost": "model",
+    "readout": "model",
+    "init": "init",
+    "optimizer": "optimizer",
+    "learning_rate": "learning_rate",
+    "batch_size": "batch_size",
+    "resolution": "view",
+}
+
+
+@dataclass(frozen=True)
+class FrameRequest:
+    """Everything a worker needs, captured on the document thread: plain values only."""
+
+    settings: dict
+    changes: frozenset
+    n_steps: int
+    interactive: bool = True  # someone waits for this frame (a click, a changed setting), not just playback
+
+
+@dataclass(frozen=True)
+class DataPoints:
+    """The points on screen, sent with a frame only when they changed."""
+
+    train: Dataset
+    test: Dataset
+
+
+@dataclass(frozen=True)
+class Frame:
+    """One picture of the run, ready for the views (arrays only; nothing here is shared with the worker)."""
+
+    n_steps: int = 0
+    epoch: int = 0
+    loss: float = math.nan
+    train_accuracy: float = math.nan
+    test_accuracy: float = math.nan
+    snapshot: TrainerSnapshot | None = None
+    boundary: BoundaryFrame | None = None
+    layers: LayerFrame | None = None
+    points: DataPoints | None = None
+    spec: CircuitSpec | None = None
+    n_classes: int = 2
+    uses_basis_states: bool = False
+    notices: tuple = ()
+    error: str | None = None
+    compute_ms: float = 0.0
+    serial: int = 0
+
+
+class PlaygroundSession(param.Parameterized):
+    """Owns one :class:`~playground.trainer.Trainer` and turns setting changes into frames.
+
+    Data flows one way: ``settings`` (watched on the document thread) → pending changes → a
+    :class:`FrameRequest` → a worker applies the changes to the trainer, trains, takes a snapshot and prepares
+    the view payloads → :attr:`frame` is set on the document thread, where views patch their sources. The trainer
+    is only ever touched by the one frame in flight, so it needs no lock.
+
+    Parameters
+    ----------
+    settings : PlaygroundSettings
+    pool : FramePool or None
+        The shared pool; ``None`` computes frames synchronously in the caller (tests, scripts).
+    """
+
+    frame = param.ClassSelector(class_=Frame, default=None, allow_None=True, doc="The latest frame (document thread).")
+    notice = param.String(default="", doc="Plain-text message for the person at the page ('' when all is well).")
+    max_fps = param.Number(default=60.0, bounds=(1.0, 120.0), doc="Upper bound on frames per second while playing.")
+
+    def __init__(self, settings: PlaygroundSettings, *, pool: FramePool | None = None, **params):
+        super().__init__(**params)
+        self.settings = settings
+        self.pool = pool
+        self._rng = np.random.default_rng()  # this tab's own generator (new seeds on "regenerate")
+        self._trainer: Trainer | None = None
+        self._spec: CircuitSpec | None = None
+        self._pending: set[str] = {"dataset"}
+        self._pending_steps = 0
+        self._in_flight = False
+        self._again = False
+        self._closed = False
+        self._started = False
+        self._counted_playing = False
+        self._doc = None
+        self._last_submit = 0.0
+        self._serial = 0
+        self._timeout_handle = None
+        self._paced = False           # wait for the browser to paint a frame before computing the one after next
+        self._applied_serial = 0
+        self._shown_serial = 0
+        self._waiting_for_browser = False
+        self.frames_applied = 0
+        settings.param.watch(self._on_setting, list(_CHANGE_KIND))
+        settings.param.watch(self._on_playing, ["playing"])
+        settings.param.watch(self._on_event, ["step", "reset", "regenerate"])
+
+    # ------------------------------------------------------------------ lifecycle (document thread)
+    def start(self, doc=None) -> None:
+        """Attach to a Bokeh document (or none, for synchronous use) and compute the first frame."""
+        if self._started or self._closed:
+            return
+        self._started = True
+        self._doc = doc
+        if self.pool is not None:
+            self.pool.session_opened()
+        self._count_playing(self.settings.playing)
+        self.request_frame()
+
+    def close(self) -> None:
+        """Stop for good: the frame in flight finishes its current step and is dropped (idempotent)."""
+        if self._closed:
+            return
+        self._count_playing(False)
+        self._closed = True
+        if self.pool is not None and self._started:
+            self.pool.session_closed()
+        self._clear_timer()
+
+    def _clear_timer(self) -> None:
+        if self._doc is not None and self._timeout_handle is not None:
+            try:
+                self._doc.remove_timeout_callback(self._timeout_handle)
+            except ValueError:  # it already ran
+                pass
+        self._timeout_handle = None
+
+    def enable_browser_pacing(self) -> None:
+        """Pace frames by the browser's acknowledgements (:meth:`acknowledge`); the app turns this on when served."""
+        self._paced = True
+
+    def acknowledge(self, serial: int) -> None:
+        """The browser painted frame ``serial`` (document thread)."""
+        self._shown_serial = max(self._shown_serial, int(serial))
+        if self._waiting_for_browser and self._applied_serial - self._shown_serial <= FRAMES_AHEAD:
+            self._waiting_for_browser = False
+            self._clear_timer()
+            if self.settings.playing and not self._in_flight:
+                self._schedule_next()
+
+    @property
+    def closed(self) -> bool:
+        return self._closed
+
+    @property
+    def in_flight(self) -> bool:
+        return self._in_flight
+
+    # ------------------------------------------------------------------ settings → pending changes
+    def _on_setting(self, *events) -> None:
+        for e in events:
+            self._pending.add(_CHANGE_KIND[e.name])
+        self.request_frame()
+
+    def _on_playing(self, event) -> None:
+        self._count_playing(bool(event.new))
+        if event.new:
+            self.notice = ""
+            self.request_frame()
+
+    def _count_playing(self, playing: bool) -> None:
+        """Keep the pool's count of playing sessions right (it shares the machine between them)."""
+        playing = playing and self._started and not self._closed
+        if self.pool is not None and playing != self._counted_playing:
+            self.pool.playing_changed(playing)
+            self._counted_playing = playing
+
+    def _on_event(self, *events) -> None:
+        for e in events:
+            if e.name == "step":
+                if self.settings.playing:
+                    self.settings.playing = False
+                self._pending_steps += 1
+            elif e.name == "reset":
+                self._pending.add("reset")
+                self._pending_steps = 0
+            elif e.name == "regenerate":
+                # Changing the seed triggers _on_setting ("data"); the run keeps its parameters.
+                self.settings.seed = int(self._rng.integers(0, 2**31 - 1))
+                return
+        self.request_frame()
+
+    # ------------------------------------------------------------------ scheduling
+    def request_frame(self) -> None:
+        """Ask for a frame now; while one is in flight, ask for exactly one more after it (never a queue)."""
+        if self._closed:
+            return
+        if self._in_flight:
+            self._again = True
+            return
+        self._submit()
+
+    def _capture(self) -> FrameRequest:
+        s = self.settings
+        values = {name: getattr(s, name) for name in s.param if name not in ("name", "step", "reset", "regenerate")}
+        interactive = bool(self._pending or self._pending_steps or not s.playing)
+        if s.playing:
+            n_steps = int(min(max(s.steps_per_frame, 1), MAX_STEPS_PER_FRAME))
+        else:
+            n_steps = min(self._pending_steps, MAX_STEPS_PER_FRAME)
+        self._pending_steps = 0
+        changes = frozenset(self._pending)
+        self._pending = set()
+        return FrameRequest(settings=values, changes=changes, n_steps=n_steps, interactive=interactive)
+
+    def _submit(self) -> None:
+        self._timeout_handle = None
+        self._waiting_for_browser = False
+        if self._closed or self._in_flight:
+            return
+        request = self._capture()
+        self._in_flight = True
+        self._again = False
+        self._last_submit = time.perf_counter()
+        if self.pool is None:
+            self._on_frame(self._run(request))
+        else:
+            priority = FramePool.INTERACTIVE if request.interactive else FramePool.PLAYING
+            self.pool.submit(self._run_and_deliver, request, priority=priority)
+
+    def _run_and_deliver(self, request: FrameRequest) -> None:  # worker thread
+        frame = self._run(request)
+        doc = self._doc
+        if self._closed or doc is None:
+            self._in_flight = False
+            return
+        try:
+            doc.add_next_tick_callback(partial(self._on_frame, frame))
+        except Exception:  # the document is gone (tab closed between two checks)
+            self._in_flight = False
+
+    def _on_frame(self, frame: Frame) -> None:  # document thread
+        self._in_flight = False
+        if self._closed:
+            return
+        self.frames_applied += 1
+        if frame.serial:
+            self._applied_serial = frame.serial
+        t0, w0 = time.thread_time(), time.perf_counter()
+        try:
+            self.frame = frame
+        except Exception:
+            log.exception("a view failed to draw a frame")
+            frame = Frame(error="A view could not draw this frame.")
+        if self.pool is not None:
+            self.pool.record_document_time(time.thread_time() - t0, time.perf_counter() - w0)
+        if frame.error:
+            self.notice = frame.error
+            if self.settings.playing:
+                self.settings.playing = False
+        elif frame.notices:
+            self.notice = " ".join(frame.notices)
+        if self._again or self._pending or self._pending_steps:
+            self._submit()
+        elif self.settings.playing:
+            self._schedule_next()
+
+    def _schedule_next(self) -> None:
+        if self._doc is None:
+            return
+        self._clear_timer()
+        if self._paced and self._applied_serial - self._shown_serial > FRAMES_AHEAD:
+            # The browser has not painted the previous frame yet: wait for it (a hidden tab never does, so go on
+            # at one frame per second after a while).
+            self._waiting_for_browser = True
+            self._timeout_handle = self._doc.add_timeout_callback(self._browser_timeout, BROWSER_TIMEOUT_MS)
+            return
+        interval = 1.0 / self.max_fps
+        if self.pool is not None:
+            interval = max(interval, self.pool.min_frame_interval())
+        wait = interval - (time.perf_counter() - self._last_submit)
+        if wait <= 0.002:
+            self._submit()
+        else:
+            self._timeout_handle = self._doc.add_timeout_callback(self._submit, int(wait * 1000))
+
+    def _browser_timeout(self) -> None:
+        self._timeout_handle = None
+        if self._waiting_for_browser:
+            self._waiting_for_browser = False
+            if self.settings.playing:
+                self._submit()
+
+    # ------------------------------------------------------------------ the work (worker thread)
+    def _run(self, request: FrameRequest) -> Frame:
+        t0 = time.perf_counter()
+        try:
+            frame = self.compute_frame(request)
+        except Exception as err:  # one session's failure must not reach the server or the other tabs
+            log.error("frame failed: %s\n%s", err, traceback.format_exc())
+            frame = Frame(error=f"Something went wrong while training ({type(err).__name__}); training paused. "
+                          "Try other settings or press Reset.")
+        return _with_time(frame, (time.perf_counter() - t0) * 1000.0)
+
+    def compute_frame(self, request: FrameRequest) -> Frame:
+        """Apply the request's changes to the trainer, train ``n_steps`` steps and build the frame."""
+        s = request.settings
+        changes = set(request.changes)
+        notices: list[str] = []
+        points = None
+        spec_changed = False
+        if self._trainer is None or "dataset" in changes:
+            train, test = self._make_data(s)
+            self._spec = self._make_spec(s, train.n_features, self._spec if self._trainer is not None else None, fresh=True)
+            clf = self._make_classifier(s, self._spec, train.n_classes, notices)
+            self._trainer = self._make_trainer(s, clf, train, test)
+            points, spec_changed = DataPoints(train, test), True
+            changes -= {"data", "model", "init", "optimizer", "learning_rate", "batch_size", "reset"}
+        trainer = self._trainer
+        if "data" in changes:
+            train, test = self._make_data(s)
+            trainer.set_data(train, test)
+            points = DataPoints(train, test)
+        if "model" in changes:
+            spec = self._make_spec(s, trainer.train.n_features, self._spec)
+            clf = self._make_classifier(s, spec, trainer.train.n_classes, notices)
+            trainer.set_classifier(clf)
+            self._spec, spec_changed = spec, True
+        if "init" in changes:
+            self._trainer = trainer = self._make_trainer(s, trainer.classifier, trainer.train, trainer.test)
+        if "optimizer" in changes:
+            trainer.set_optimizer(s["optimizer"], float(s["learning_rate"]))
+        if "learning_rate" in changes:
+            trainer.set_learning_rate(float(s["learning_rate"]))
+        if "batch_size" in changes:
+            trainer.set_batch_size(_clamp_int(s["batch_size"], 1, MAX_BATCH_SIZE))
+        if "reset" in changes:
+            trainer.reset()
+        n_steps = _clamp_int(request.n_steps, 0, MAX_STEPS_PER_FRAME)
+        for _ in range(n_steps):
+            if self._closed:
+                return Frame()
+            trainer.step()
+        if n_steps or not trainer.history["step"] or points is not None or spec_changed or "reset" in changes:
+            trainer.record()
+        resolution = _clamp_int(s["resolution"], MIN_RESOLUTION, MAX_RESOLUTION)
+        snap = trainer.snapshot(resolution, map_resolution=MAP_RESOLUTION)
+        self._serial += 1
+        return Frame(
+            n_steps=snap.n_steps,
+            epoch=snap.epoch,
+            loss=snap.loss,
+            train_accuracy=snap.train_accuracy,
+            test_accuracy=snap.test_accuracy,
+            snapshot=snap,
+            boundary=DecisionBoundaryView.prepare(snap),
+            layers=LayerView.prepare(snap, trainer.train.y),
+            points=points,
+            spec=self._spec if spec_changed else None,
+            n_classes=trainer.classifier.n_classes,
+            uses_basis_states=trainer.classifier.uses_basis_states,
+            notices=tuple(notices),
+            serial=self._serial,
+        )
+
+    # ------------------------------------------------------------------ builders (bounded)
+    @staticmethod
+    def _make_data(s: dict) -> tuple[Dataset, Dataset]:
+        n = _clamp_int(s["n_samples"], 20, MAX_POINTS)
+        frac = min(max(float(s["test_fraction"]), 0.1), 0.9)
+        n_test = int(round(n * frac))
+        noise = min(max(float(s["noise"]), 0.0), 0.5)
+        return make_train_test(s["dataset"], n - n_test, n_test, noise=noise, seed=int(s["seed"]))
+
+    @staticmethod
+    def _make_spec(s: dict, n_features: int, current: CircuitSpec | None, *, fresh: bool = False) -> CircuitSpec:
+        n_qubits = _clamp_int(s["n_qubits"], 1, 4)
+        n_layers = _clamp_int(s["n_layers"], 1, 15)
+        kind = "compressed" if s["encoding"] == "compressed" else "original"
+        same_kind = current is not None and all(g.kind == kind for *_, g in current.gates())
+        if fresh or current is None or not same_kind or current.n_features != n_features:
+            build = CircuitSpec.paper if kind == "compressed" else CircuitSpec.original
+            spec = build(n_qubits, n_layers, n_features=n_features)
+        else:
+            # Grow or shrink the current circuit so that untouched gates keep their uids (and parameters).
+            spec = current.with_n_qubits(n_qubits).with_n_layers(n_layers)
+        gate, pattern = ENTANGLERS.get(s["entangler"], ("none", "chain"))
+        if n_qubits > 1 and gate != "none":
+            return spec.with_entanglers(gate, pattern)
+        return spec.with_entanglers("none")
+
+    @staticmethod
+    def _make_classifier(s: dict, spec: CircuitSpec, n_classes: int, notices: list[str]) -> Classifier:
+        strategy = s["readout"]
+        if strategy == "state" and s["cost"] != "weighted_fidelity" and spec.n_qubits > 1 and 2**spec.n_qubits < n_classes:
+            notices.append(f"{n_classes} classes need more basis states than {spec.n_qubits} qubits have: "
+                           "reading out each qubit ('focused') instead.")
+            strategy = "focused"
+        return Classifier(spec, n_classes=n_classes, cost=s["cost"], strategy=strategy)
+
+    @staticmethod
+    def _make_trainer(s: dict, clf: Classifier, train: Dataset, test: Dataset | None) -> Trainer:
+        return Trainer(
+            clf, train, test,
+            optimizer=s["optimizer"],
+            learning_rate=float(s["learning_rate"]),
+            batch_size=_clamp_int(s["batch_size"], 1, MAX_BATCH_SIZE),
+            seed=int(s["seed"]),
+            init=s["init"],
+        )
+
+
+def _clamp_int(value: Any, lo: int, hi: int) -> int:
+    return int(min(max(int(value), lo), hi))
+
+
+def _with_time(frame: Frame, ms: float) -> Frame:
+    return replace(frame, compute_ms=ms)

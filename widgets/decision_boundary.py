@@ -1,0 +1,273 @@
+"""Decision boundary view: every class's region in its own colour, shaded by confidence, with the points on top."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import panel as pn
+import param
+from bokeh.models import ColumnDataSource, HoverTool
+from bokeh.plotting import figure
+
+from .style import (
+    CLASS_COLORS, CLASS_MARKERS, MARKER_ANGLES, MARKER_SYMBOLS, MAX_CLASSES, MISCLASSIFIED_COLOR, proba_to_rgba,
+)
+
+__all__ = ["BoundaryFrame", "DecisionBoundaryView"]
+
+_LEGEND_CSS = """
+.legend { display: flex; flex-wrap: wrap; gap: 4px 16px; font-size: 14px; color: #14171f; }
+.item { display: inline-flex; align-items: center; gap: 5px; white-space: nowrap; }
+.sym { font-size: 17px; line-height: 1; }
+.ring { color: #111111; font-weight: 700; }
+.hollow { color: #6b7280; }
+"""
+
+_FID_COLUMNS = tuple(f"f{c}" for c in range(MAX_CLASSES))  # fidelity with each label state, for the hover
+_TRAIN_COLUMNS = ("x", "y", "label", "pred", "color", "marker", "angle") + _FID_COLUMNS
+_TEST_COLUMNS = ("x", "y", "label", "pred", "color", "marker", "angle")
+
+
+@dataclass(frozen=True)
+class BoundaryFrame:
+    """What one frame changes in the view (built off the document thread by :meth:`DecisionBoundaryView.prepare`).
+
+    Attributes
+    ----------
+    image : ndarray of shape (ny, nx), uint32 — packed RGBA pixels, row 0 at the bottom
+    extent : (x0, y0, dw, dh) — where the image lies in data coordinates
+    train_pred : ndarray of shape (P,), int — predicted class of each training point
+    train_fidelities : ndarray of shape (P, C), float32 — fidelity of each point's state with each label state
+    test_pred : ndarray of shape (M,), int
+    """
+
+    image: np.ndarray
+    extent: tuple[float, float, float, float]
+    train_pred: np.ndarray
+    train_fidelities: np.ndarray
+    test_pred: np.ndarray
+
+
+def _train_tooltips(n_classes: int) -> list[tuple[str, str]]:
+    fids = " · ".join(f"@f{c}{{0.00}}" for c in range(n_classes))
+    return [("training point", "(@x{0.00}, @y{0.00})"), ("label", "@label"), ("predicted", "@pred"),
+            ("fidelities", fids)]
+
+
+def _style_columns(y: np.ndarray) -> dict:
+    """Per-point colour, marker and marker angle of each class label."""
+    y = np.asarray(y, dtype=np.int64) % MAX_CLASSES
+    return {
+        "color": np.asarray(CLASS_COLORS, dtype=object)[y],
+        "marker": np.asarray(CLASS_MARKERS, dtype=object)[y],
+        "angle": np.asarray(MARKER_ANGLES)[y],
+    }
+
+
+class DecisionBoundaryView(pn.viewable.Viewer):
+    """A Bokeh figure with the model's class regions (``image_rgba``) and the data on top.
+
+    Classes differ by colour *and* marker; misclassified points get a dark ring; test points are drawn hollow.
+    Per frame the image changes, and the predictions when they change (``source.data.update``); the figure is
+    built once.
+
+    Example
+    -------
+    >>> view = DecisionBoundaryView()
+    >>> view.set_points(train.X, train.y, test.X, test.y, n_classes=2)      # doctest: +SKIP
+    >>> view.update(snapshot)                                               # doctest: +SKIP
+    """
+
+    show_test = param.Boolean(default=True, doc="Draw the test points (hollow markers).")
+    size = param.Integer(default=460, bounds=(200, 1200), doc="Width and height of the plot in pixels.")
+    n_classes = param.Integer(default=2, bounds=(2, MAX_CLASSES), constant=True, doc="Classes shown in the legend.")
+
+    def __init__(self, **params):
+        super().__init__(**params)
+        empty_img = np.zeros((1, 1), dtype=np.uint32)
+        self.image_source = ColumnDataSource(
+            data={"image": [empty_img], "x": [-1.0], "y": [-1.0], "dw": [2.0], "dh": [2.0]}, name="boundary-image"
+        )
+        self.train_source = ColumnDataSource(data={k: [] for k in _TRAIN_COLUMNS}, name="boundary-train")
+        self.test_source = ColumnDataSource(data={k: [] for k in _TEST_COLUMNS}, name="boundary-test")
+        self.wrong_source = ColumnDataSource(data={"x": [], "y": []}, name="boundary-wrong")
+        self.test_wrong_source = ColumnDataSource(data={"x": [], "y": []}, name="boundary-test-wrong")
+        self._train_X = np.empty((0, 2))
+        self._test_X = np.empty((0, 2))
+        self._train_y = np.empty(0, dtype=np.int64)
+        self._test_y = np.empty(0, dtype=np.int64)
+        self._shown_pred: np.ndarray | None = None
+        self._shown_test_pred: np.ndarray | None = None
+        self.figure = self._build_figure()
+        self._pane = pn.pane.Bokeh(self.figure, sizing_mode="fixed", margin=(0, 12, 0, 0))
+        self.legend = pn.pane.HTML("", stylesheets=[_LEGEND_CSS], margin=(0, 10, 4, 30), width=self.size - 30,
+                                   name="boundary-legend")
+        self._set_legend(self.n_classes)
+
+    # ------------------------------------------------------------------ construction (once)
+    def _build_figure(self):
+        s = self.size
+        fig = figure(
+            width=s,
+            height=s + 10,
+            x_range=(-1.0, 1.0),
+            y_range=(-1.0, 1.0),
+            tools="pan,wheel_zoom,reset,save",
+            toolbar_location="above",
+            match_aspect=True,
+            title="",
+            name="decision-boundary",
+        )
+        fig.toolbar.autohide = True
+        fig.title.text_font_size = "15px"
+        fig.xaxis.axis_label = "x₁"
+        fig.yaxis.axis_label = "x₂"
+        for ax in (fig.xaxis, fig.yaxis):
+            ax.axis_label_text_font_size = "15px"
+            ax.major_label_text_font_size = "13px"
+        fig.grid.visible = False
+        fig.background_fill_color = "#ffffff"
+        fig.image_rgba(image="image", x="x", y="y", dw="dw", dh="dh", source=self.image_source, level="image")
+
+        # One renderer per point set, colour/marker/angle per point: a frame re-renders three glyphs, not fourteen.
+        self._test_renderer = fig.scatter(
+            "x", "y", source=self.test_source, marker="marker", angle="angle", size=8, fill_color="color",
+            fill_alpha=0.25, line_color="color", line_width=1.5, name="test-points",
+        )
+        self._wrong_test = fig.scatter(
+            "x", "y", source=self.test_wrong_source, marker="circle", size=12, fill_alpha=0.0,
+            line_color=MISCLASSIFIED_COLOR, line_width=1.0, line_alpha=0.55, name="test-wrong",
+        )
+        self._train_renderer = fig.scatter(
+            "x", "y", source=self.train_source, marker="marker", angle="angle", size=10, fill_color="color",
+            line_color="white", line_width=1.0, name="train-points",
+        )
+        self._wrong_train = fig.scatter(
+            "x", "y", source=self.wrong_source, marker="circle", size=16, fill_alpha=0.0,
+            line_color=MISCLASSIFIED_COLOR, line_width=2.0, name="train-wrong",
+        )
+        hover = HoverTool(
+            renderers=[self._train_renderer],
+            tooltips=_train_tooltips(2),
+        )
+        test_hover = HoverTool(
+            renderers=[self._test_renderer],
+            tooltips=[("test point", "(@x{0.00}, @y{0.00})"), ("label", "@label"), ("predicted", "@pred")],
+        )
+        fig.add_tools(hover, test_hover)
+        self._hover = hover
+        self._watch_show_test()
+        self.param.watch(lambda e: self._watch_show_test(), "show_test")
+        return fig
+
+    def _watch_show_test(self):
+        self._test_renderer.visible = self.show_test
+        self._wrong_test.visible = self.show_test
+
+    def _set_legend(self, n_classes: int) -> None:
+        # An HTML legend: Bokeh's canvas legend is repainted with the plot on every frame, this one never is.
+        items = "".join(
+            f'<span class="item"><span class="sym" style="color:{CLASS_COLORS[c]}">{MARKER_SYMBOLS[c]}</span>'
+            f"class {c}</span>" for c in range(n_classes)
+        )
+        items += '<span class="item"><span class="sym ring">◯</span>misclassified</span>'
+        if len(self._test_y):
+            items += '<span class="item"><span class="sym hollow">○</span>test points: hollow</span>'
+        self.legend.object = f'<div class="legend" aria-label="legend">{items}</div>'
+
+    # ------------------------------------------------------------------ data (when the points change)
+    def set_points(self, train_X, train_y, test_X=None, test_y=None, *, n_classes: int, n_features: int = 2) -> None:
+        """Show a new set of points; predictions start empty until the next :meth:`apply`.
+
+        ``train_X`` of shape (P, n_features), ``train_y`` (P,); ``test_X`` (M, n_features), ``test_y`` (M,).
+        Only the first two features are drawn; with more, the boundary is the slice where the others are 0.
+        """
+        train_X = np.asarray(train_X, dtype=float)
+        self._train_y = np.asarray(train_y, dtype=np.int64)
+        P = len(self._train_y)
+        self._train_X = np.column_stack([train_X[:, 0], train_X[:, 1] if train_X.shape[1] > 1 else np.zeros(P)])
+        self.train_source.data = {
+            "x": self._train_X[:, 0], "y": self._train_X[:, 1], "label": self._train_y,
+            "pred": np.full(P, -1, dtype=np.int64), **_style_columns(self._train_y),
+            **{k: np.full(P, np.nan, dtype=np.float32) for k in _FID_COLUMNS},
+        }
+        if test_X is None or test_y is None or len(test_y) == 0:
+            self._test_y = np.empty(0, dtype=np.int64)
+            self._test_X = np.empty((0, 2))
+            self.test_source.data = {k: [] for k in _TEST_COLUMNS}
+        else:
+            test_X = np.asarray(test_X, dtype=float)
+            self._test_y = np.asarray(test_y, dtype=np.int64)
+            M = len(self._test_y)
+            self._test_X = np.column_stack([test_X[:, 0], test_X[:, 1] if test_X.shape[1] > 1 else np.zeros(M)])
+            self.test_source.data = {
+                "x": self._test_X[:, 0], "y": self._test_X[:, 1], "label": self._test_y,
+                "pred": np.full(M, -1, dtype=np.int64), **_style_columns(self._test_y),
+            }
+        self.wrong_source.data = {"x": [], "y": []}
+        self.test_wrong_source.data = {"x": [], "y": []}
+        self._shown_pred = self._shown_test_pred = None
+        with param.edit_constant(self):
+            self.n_classes = int(n_classes)
+        self._hover.tooltips = _train_tooltips(int(n_classes))
+        self._set_legend(int(n_classes))
+        title = ""
+        if n_features > 2:
+            rest = ", ".join(f"x{chr(0x2080 + k + 1)}" for k in range(2, n_features))
+            title = f"The slice at {rest} = 0 of a {n_features}-D problem"
+        self.figure.title.text = title
+
+    # ------------------------------------------------------------------ per frame
+    @staticmethod
+    def prepare(snapshot) -> BoundaryFrame:
+        """Turn a :class:`~playground.trainer.TrainerSnapshot` into a :class:`BoundaryFrame` (thread-safe, numpy only)."""
+        image = proba_to_rgba(snapshot.grid_proba)
+        gx, gy = np.asarray(snapshot.grid_x), np.asarray(snapshot.grid_y)
+        dx = (gx[-1] - gx[0]) / max(len(gx) - 1, 1)
+        dy = (gy[-1] - gy[0]) / max(len(gy) - 1, 1)
+        extent = (float(gx[0] - dx / 2), float(gy[0] - dy / 2), float(gx[-1] - gx[0] + dx), float(gy[-1] - gy[0] + dy))
+        return BoundaryFrame(
+            image=image,
+            extent=extent,
+            train_pred=np.asarray(snapshot.train_pred, dtype=np.int64),
+            train_fidelities=np.asarray(snapshot.train_fidelities, dtype=np.float32),
+            test_pred=np.asarray(snapshot.test_pred, dtype=np.int64),
+        )
+
+    def apply(self, frame: BoundaryFrame, *, details: bool = True) -> None:
+        """Patch the sources with one frame (document thread).
+
+        The image always changes. Predictions and rings are sent only when a prediction changed; the fidelities
+        for the hover only with ``details`` (the app sends details a few times a second while playing, and on every frame
+        when paused), so a frame mostly costs the browser one image.
+        """
+        x0, y0, dw, dh = frame.extent
+        self.image_source.data.update(image=[frame.image], x=[x0], y=[y0], dw=[dw], dh=[dh])
+        if len(frame.train_pred) == len(self._train_y):
+            changed = self._shown_pred is None or not np.array_equal(frame.train_pred, self._shown_pred)
+            if changed:
+                wrong = frame.train_pred != self._train_y
+                self.wrong_source.data = {"x": self._train_X[wrong, 0], "y": self._train_X[wrong, 1]}
+                self._shown_pred = frame.train_pred
+            update = {"pred": frame.train_pred} if changed else {}
+            if details:
+                fid = frame.train_fidelities
+                update.update({f"f{c}": fid[:, c] for c in range(min(fid.shape[1], MAX_CLASSES))})
+            if update:
+                self.train_source.data.update(**update)
+        if len(self._test_y) and len(frame.test_pred) == len(self._test_y):
+            if self._shown_test_pred is None or not np.array_equal(frame.test_pred, self._shown_test_pred):
+                wrong = frame.test_pred != self._test_y
+                self.test_wrong_source.data = {"x": self._test_X[wrong, 0], "y": self._test_X[wrong, 1]}
+                self.test_source.data.update(pred=frame.test_pred)
+                self._shown_test_pred = frame.test_pred
+
+    def update(self, snapshot, *, show_test: bool | None = None) -> None:
+        """Convenience for scripts and tests: :meth:`prepare` then :meth:`apply` on the current points."""
+        if show_test is not None:
+            self.show_test = show_test
+        self.apply(self.prepare(snapshot))
+
+    def __panel__(self):
+        return pn.Column(self._pane, self.legend, margin=0)

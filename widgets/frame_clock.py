@@ -1,0 +1,54 @@
+"""Frame clock: through two tiny Bokeh models the browser reports back which frame it has painted."""
+
+from __future__ import annotations
+
+import panel as pn
+import param
+from bokeh.models import ColumnDataSource, CustomJS, Spacer
+
+__all__ = ["FrameClock"]
+
+# When frame N arrives, wait for the animation frame that paints it, then report N back. The server keeps at
+# most a couple of frames ahead of this, so a slow browser (a projector laptop) is never buried under a queue of
+# frames, and a hidden tab, whose animation frames stop, stops asking for work.
+_ACK_JS = """
+const f = cb_obj.tags[0];
+if (cb_obj._ack_pending) cancelAnimationFrame(cb_obj._ack_pending);
+cb_obj._ack_pending = requestAnimationFrame(() => { cb_obj._ack_pending = 0; ack.tags = [f]; });
+"""
+
+
+class FrameClock(pn.viewable.Viewer):
+    """``frame`` is set by the server with each frame it sends; the browser sets ``shown`` once it painted it.
+
+    The numbers travel in the ``tags`` of two data sources that nothing draws (a change to a layout model would
+    make the browser lay out the whole page again), and a ``CustomJS`` callback sends the acknowledgement: one
+    small property change each way per frame, no Panel round trip.
+
+    Example
+    -------
+    >>> clock = FrameClock()
+    >>> clock.frame = 3          # sent along with frame 3
+    >>> clock.shown              # the browser answers 3 after painting it  # doctest: +SKIP
+    """
+
+    frame = param.Integer(default=0, bounds=(0, None), doc="Serial number of the latest frame sent.")
+    shown = param.Integer(default=0, bounds=(0, None), doc="Serial number of the latest frame the browser painted.")
+
+    def __init__(self, **params):
+        super().__init__(**params)
+        self._sent = ColumnDataSource(tags=[0], name="frame-clock-frame")
+        self._ack = ColumnDataSource(tags=[0], name="frame-clock-shown")
+        self._sent.js_on_change("tags", CustomJS(args={"ack": self._ack}, code=_ACK_JS))
+        self._ack.on_change("tags", self._on_ack)
+        self.param.watch(lambda e: setattr(self._sent, "tags", [int(e.new)]), "frame")
+        # An empty spacer that never changes keeps both sources in the document.
+        holder = Spacer(width=0, height=0, tags=[self._sent, self._ack], name="frame-clock")
+        self._pane = pn.pane.Bokeh(holder, width=0, height=0, margin=0)
+
+    def _on_ack(self, attr, old, new) -> None:
+        if new:
+            self.shown = max(self.shown, int(new[0]))
+
+    def __panel__(self):
+        return self._pane
