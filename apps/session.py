@@ -199,6 +199,9 @@ class PlaygroundSession(param.Parameterized):
         if event.new:
             self.notice = ""
             self.request_frame()
+        else:
+            self._clear_timer()  # no paced frame after a pause
+            self._waiting_for_browser = False
 
     def _count_playing(self, playing: bool) -> None:
         """Keep the pool's count of playing sessions right (it shares the machine between them)."""
@@ -225,7 +228,7 @@ class PlaygroundSession(param.Parameterized):
     # ------------------------------------------------------------------ scheduling
     def request_frame(self) -> None:
         """Ask for a frame now; while one is in flight, ask for exactly one more after it (never a queue)."""
-        if self._closed:
+        if self._closed or not self._started:
             return
         if self._in_flight:
             self._again = True
@@ -246,7 +249,7 @@ class PlaygroundSession(param.Parameterized):
         return FrameRequest(settings=values, changes=changes, n_steps=n_steps, interactive=interactive)
 
     def _submit(self) -> None:
-        self._timeout_handle = None
+        self._clear_timer()
         self._waiting_for_browser = False
         if self._closed or self._in_flight:
             return

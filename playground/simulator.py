@@ -22,7 +22,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .program import OP_CNOT, OP_CZ, OP_LAYER, OP_ROT, Program
+from .program import OP_CZ, OP_LAYER, OP_ROT, Program
 
 __all__ = ["ForwardResult", "forward", "backward", "bloch_of", "rot_matrices", "initial_state"]
 

@@ -204,3 +204,4 @@ class AppPage:
 
     def button(self, name: str):
         return self.page.get_by_role("button", name=name, exact=False)
+

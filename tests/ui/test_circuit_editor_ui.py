@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 import os
-import socket
-import subprocess
-import sys
 import textwrap
 import time
-import urllib.request
 from pathlib import Path
 
 import pytest
+
+from panel_server import serve_panel_file
 
 pytestmark = pytest.mark.ui
 
@@ -38,47 +36,10 @@ APP = textwrap.dedent('''
 ''')
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def editor_url(tmp_path_factory):
-    app = tmp_path_factory.mktemp("circuit_editor_app") / "circuit_editor_app.py"
-    app.write_text(APP)
-    log = tmp_path_factory.mktemp("circuit_editor_log") / "serve.log"
-    port = _free_port()
-    env = dict(os.environ, PYTHONPATH=str(REPO) + os.pathsep + os.environ.get("PYTHONPATH", ""))
-    with open(log, "w") as out:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "panel", "serve", str(app), "--port", str(port), "--address", "127.0.0.1",
-             "--allow-websocket-origin", f"127.0.0.1:{port}", "--liveness"],
-            cwd=REPO, env=env, stdout=out, stderr=subprocess.STDOUT,
-        )
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            if proc.poll() is not None:
-                raise RuntimeError(f"panel serve exited early:\n{log.read_text()}")
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/liveness", timeout=2) as r:
-                    if r.status == 200:
-                        break
-            except OSError:
-                pass
-            if time.monotonic() > deadline:
-                raise RuntimeError("panel serve did not become live in 60 s")
-            time.sleep(0.25)
-        yield f"http://127.0.0.1:{port}/circuit_editor_app"
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+    with serve_panel_file(APP, "circuit_editor_app", tmp_path_factory.mktemp("circuit_editor_app")) as (url, log):
+        yield url
     server_log = log.read_text(errors="replace")
     assert "Traceback" not in server_log, server_log
 
@@ -86,7 +47,7 @@ def editor_url(tmp_path_factory):
 @pytest.fixture(scope="module")
 def editor_browser(playwright):
     if not os.path.exists(CHROMIUM):
-        pytest.skip(f"no Chromium at {CHROMIUM}")
+        pytest.fail(f"no Chromium at {CHROMIUM}: install it (apt-get install chromium) to run the browser tests")
     browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=LAUNCH_ARGS)
     yield browser
     browser.close()
