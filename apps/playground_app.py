@@ -1,6 +1,8 @@
 """The playground page: one settings object, one session and one set of views per browser tab.
 
-Serve it with ``playground serve`` (see :mod:`apps.serve`) or ``panel serve apps/playground_app.py``.
+Serve it with ``playground serve`` (see :mod:`apps.serve`) or ``panel serve apps/playground_app.py``; with the
+latter, add ``--check-unused-sessions 1000 --unused-session-lifetime 3000`` so that a closed tab's session (and
+its training) is released within seconds, as ``playground serve`` does.
 URL query arguments (``?dataset=moons&n_qubits=2&n_layers=8&resolution=150&playing=1``) preset the settings;
 they are validated and clamped on the server, and every adjustment is shown as a notice.
 """

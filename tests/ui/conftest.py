@@ -140,7 +140,7 @@ def app(page, app_server, request):
     problems = PageProblems(page, app_server.url)
     helper = AppPage(page, app_server, problems)
     yield helper
-    name = re.sub(r"[^A-Za-z0-9_.-]+", "_", request.node.name)
+    name = re.sub(r"[^A-Za-z0-9_.-]+", "_", request.node.originalname)
     try:
         page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
     except Exception:  # the test may have closed its page on purpose

@@ -4,7 +4,7 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from playground.spec import CircuitSpec, EntanglerSpec, GateSpec
+from playground.spec import CircuitSpec, GateSpec
 from widgets.circuit_diagram import CircuitDiagram, circuit_svg, gate_text
 
 NS = {"s": "http://www.w3.org/2000/svg"}

@@ -1,6 +1,5 @@
 """Controls: widgets made from a settings object's params, one set per settings object."""
 
-import param
 import pytest
 
 from apps.settings import PlaygroundSettings
