@@ -34,7 +34,7 @@ def gate_text(gate: GateSpec) -> tuple[str, str]:
     return gate.kind.upper(), arg
 
 
-def _pack_pairs(pairs) -> list[int]:
+def pack_pairs(pairs) -> list[int]:
     """Sub-column of each two-qubit gate so that gates whose wire spans overlap never share one."""
     columns: list[list[tuple[int, int]]] = []
     out = []
@@ -95,7 +95,7 @@ def circuit_svg(spec: CircuitSpec, *, max_width: int | None = None) -> str:
         x += slot_w + GAP
         pairs = spec.entangler_pairs(li)
         if pairs:
-            cols = _pack_pairs(pairs)
+            cols = pack_pairs(pairs)
             gate = layer.entangler.gate
             for (a, b), col in zip(pairs, cols):
                 ex = x + col * ENT_W + ENT_W / 2

@@ -22,6 +22,8 @@ from playground.spec import (
     n_pieces,
 )
 
+from widgets.circuit_diagram import pack_pairs  # the same column packing as the read-only diagram
+
 __all__ = ["CircuitEditor", "gate_formula", "slot_name", "editor_view"]
 
 ROW_H = 64  # px per qubit wire; the JavaScript draws the entanglers on the same pitch
@@ -97,23 +99,6 @@ def _entangler_name(spec: CircuitSpec, layer: int) -> str:
     return text
 
 
-def _pack_pairs(pairs: Sequence[tuple[int, int]]) -> list[int]:
-    """Sub-column of each two-qubit gate, so that gates whose wire spans overlap never share one."""
-    columns: list[list[tuple[int, int]]] = []
-    out = []
-    for a, b in pairs:
-        lo, hi = min(a, b), max(a, b)
-        for i, spans in enumerate(columns):
-            if all(hi < s_lo or lo > s_hi for s_lo, s_hi in spans):
-                spans.append((lo, hi))
-                out.append(i)
-                break
-        else:
-            columns.append([(lo, hi)])
-            out.append(len(columns) - 1)
-    return out
-
-
 def editor_view(spec: CircuitSpec) -> dict[str, Any]:
     """The plain-data picture of ``spec`` the browser side draws: labels, kinds, names and entangler pairs.
 
@@ -122,7 +107,7 @@ def editor_view(spec: CircuitSpec) -> dict[str, Any]:
     layers = []
     for li, layer in enumerate(spec.layers):
         pairs = spec.entangler_pairs(li)
-        cols = _pack_pairs(pairs)
+        cols = pack_pairs(pairs)
         ent = layer.entangler
         layers.append({
             "slots": [
