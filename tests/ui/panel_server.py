@@ -59,3 +59,33 @@ def serve_panel_file(source: str, name: str, folder: Path, *, timeout: float = 6
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
+
+
+CHROMIUM = os.environ.get("PLAYGROUND_CHROMIUM", "/usr/bin/chromium")
+LAUNCH_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+               "--disable-sync", "--no-first-run"]
+
+
+@contextlib.contextmanager
+def launch_chromium(playwright):
+    """Debian's Chromium, headless; a missing browser fails the test (it is never skipped)."""
+    if not os.path.exists(CHROMIUM):
+        raise AssertionError(f"no Chromium at {CHROMIUM}: install it (apt-get install chromium) to run the browser tests")
+    browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=LAUNCH_ARGS)
+    try:
+        yield browser
+    finally:
+        browser.close()
+
+
+def record_problems(page, url: str) -> list[str]:
+    """Collect console errors, page errors, failed requests, HTTP errors and off-site requests of ``page``."""
+    problems: list[str] = []
+    origin = url.rsplit("/", 1)[0] + "/"
+    page.on("console", lambda m: problems.append(f"console {m.type}: {m.text}") if m.type == "error" else None)
+    page.on("pageerror", lambda e: problems.append(f"page error: {e}"))
+    page.on("requestfailed", lambda r: problems.append(f"request failed: {r.url} ({r.failure})"))
+    page.on("response", lambda r: problems.append(f"HTTP {r.status}: {r.url}") if r.status >= 400 else None)
+    page.on("request", lambda r: None if r.url.startswith((origin, "blob:", "data:", origin.replace("http", "ws", 1)))
+            else problems.append(f"off-site request: {r.url}"))  # the page must work offline
+    return problems

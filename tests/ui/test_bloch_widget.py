@@ -2,23 +2,17 @@
 
 from __future__ import annotations
 
-import os
 import textwrap
 import time
 from pathlib import Path
 
 import pytest
 
-from panel_server import serve_panel_file
+from panel_server import launch_chromium, record_problems, serve_panel_file
 
 pytestmark = pytest.mark.ui
 
 REPO = Path(__file__).resolve().parents[2]
-CHROMIUM = "/usr/bin/chromium"
-LAUNCH_ARGS = [
-    "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-    "--disable-sync", "--no-first-run",
-]
 SCREENSHOT = REPO / "test-artifacts" / "ui" / "bloch_widget.png"
 
 # Two spheres: pure states with label states and layer paths, and reduced states of entangled qubits (inside
@@ -90,25 +84,15 @@ def app_url(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def chromium(playwright):
-    if not os.path.exists(CHROMIUM):
-        pytest.fail(f"no Chromium at {CHROMIUM}: install it (apt-get install chromium) to run the browser tests")
-    browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=LAUNCH_ARGS)
-    yield browser
-    browser.close()
+    with launch_chromium(playwright) as browser:
+        yield browser
 
 
 @pytest.fixture
 def loaded(chromium, app_url):
     """The test page, loaded, with every console error and failed request recorded."""
     page = chromium.new_page(viewport={"width": 900, "height": 560})
-    problems = []
-    page.on("console", lambda m: problems.append(f"console {m.type}: {m.text}") if m.type == "error" else None)
-    page.on("pageerror", lambda e: problems.append(f"page error: {e}"))
-    page.on("requestfailed", lambda r: problems.append(f"request failed: {r.url} ({r.failure})"))
-    page.on("response", lambda r: problems.append(f"HTTP {r.status}: {r.url}") if r.status >= 400 else None)
-    origin = app_url.rsplit("/", 1)[0] + "/"
-    page.on("request", lambda r: None if r.url.startswith((origin, "blob:", "data:", origin.replace("http", "ws", 1)))
-            else problems.append(f"off-site request: {r.url}"))  # the page must work offline
+    problems = record_problems(page, app_url)
     page.goto(app_url)
     canvases = page.locator("canvas[role=img]")
     canvases.first.wait_for()

@@ -2,23 +2,17 @@
 
 from __future__ import annotations
 
-import os
 import textwrap
 import time
 from pathlib import Path
 
 import pytest
 
-from panel_server import serve_panel_file
+from panel_server import launch_chromium, record_problems, serve_panel_file
 
 pytestmark = pytest.mark.ui
 
 REPO = Path(__file__).resolve().parents[2]
-CHROMIUM = os.environ.get("PLAYGROUND_CHROMIUM", "/usr/bin/chromium")
-LAUNCH_ARGS = [
-    "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-    "--disable-sync", "--no-first-run",
-]
 SCREENSHOT = REPO / "test-artifacts" / "ui" / "circuit_editor.png"
 U = "U(θ+w∘x)"
 
@@ -46,25 +40,15 @@ def editor_url(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def editor_browser(playwright):
-    if not os.path.exists(CHROMIUM):
-        pytest.fail(f"no Chromium at {CHROMIUM}: install it (apt-get install chromium) to run the browser tests")
-    browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=LAUNCH_ARGS)
-    yield browser
-    browser.close()
+    with launch_chromium(playwright) as browser:
+        yield browser
 
 
 @pytest.fixture
 def editor_page(editor_browser, editor_url):
     """A fresh session of the test page; every console error and failed or off-site request is recorded."""
     page = editor_browser.new_page(viewport={"width": 1040, "height": 720})
-    problems: list[str] = []
-    origin = editor_url.rsplit("/", 1)[0] + "/"
-    page.on("console", lambda m: problems.append(f"console {m.type}: {m.text}") if m.type == "error" else None)
-    page.on("pageerror", lambda e: problems.append(f"page error: {e}"))
-    page.on("requestfailed", lambda r: problems.append(f"request failed: {r.url} ({r.failure})"))
-    page.on("response", lambda r: problems.append(f"HTTP {r.status}: {r.url}") if r.status >= 400 else None)
-    page.on("request", lambda r: None if r.url.startswith((origin, "blob:", "data:", origin.replace("http", "ws", 1)))
-            else problems.append(f"off-site request: {r.url}"))  # the page must work offline
+    problems = record_problems(page, editor_url)
     page.goto(editor_url)
     slot(page, 1, 0, "empty").wait_for(timeout=30_000)
     yield page, problems
