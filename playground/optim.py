@@ -2,19 +2,120 @@
 
 Each optimizer's :meth:`step` performs exactly one update of the parameter vector it is handed, given a function
 that returns ``(loss, gradient)`` at any point (only L-BFGS's line search calls it more than once). Their state
-arrays can follow a parameter vector through a circuit edit with :meth:`remap`.
+arrays can follow a parameter vector through a circuit edit with :meth:`remap`, and travel exactly (bit for bit)
+as plain JSON-able data with :meth:`state_dict` and :meth:`load_state`.
 """
 
 from __future__ import annotations
 
+import math
 from collections import deque
-from typing import Callable
+from typing import Any, Callable
 
 import numpy as np
 
 __all__ = ["Optimizer", "Adam", "SGD", "LBFGS", "OPTIMIZERS", "make_optimizer"]
 
 LossGrad = Callable[[np.ndarray], tuple[float, np.ndarray]]
+
+MAX_LEARNING_RATE = 10.0
+MAX_LBFGS_HISTORY = 1000
+MAX_LBFGS_EVALS = 1000
+MAX_COUNT = 10**9
+
+
+# ------------------------------------------------------------------------------------------------ checks
+# Shared with :mod:`playground.trainer`: every failure is one ValueError line "field: expected ..., got ...".
+
+
+def _show(value: Any) -> str:
+    if isinstance(value, (list, tuple)):
+        return f"a list of {len(value)}"
+    if isinstance(value, dict):
+        return "an object"
+    if isinstance(value, np.ndarray):
+        return f"an array of shape {value.shape}"
+    shown = repr(value)
+    return shown if len(shown) <= 60 else shown[:57] + "..."
+
+
+def _fail(where: str, expected: str, got: Any) -> ValueError:
+    return ValueError(f"{where}: expected {expected}, got {_show(got)}")
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_))
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, (bool, np.bool_))
+
+
+def _check_int(where: str, value: Any, lo: int, hi: int) -> int:
+    if not _is_int(value) or not lo <= value <= hi:
+        raise _fail(where, f"an integer in {lo}..{hi}", value)
+    return int(value)
+
+
+def _check_number(where: str, value: Any, lo: float = -math.inf, hi: float = math.inf, what: str | None = None) -> float:
+    ok = _is_number(value)
+    if ok:
+        try:
+            value_f = float(value)
+        except OverflowError:
+            ok = False
+        else:
+            ok = math.isfinite(value_f) and lo <= value_f <= hi
+    if not ok:
+        if what is None:
+            what = "a finite number" if (lo, hi) == (-math.inf, math.inf) else f"a number in [{lo:g}, {hi:g}]"
+        raise _fail(where, what, value)
+    return value_f
+
+
+def _check_bool(where: str, value: Any) -> bool:
+    if not isinstance(value, (bool, np.bool_)):
+        raise _fail(where, "true or false", value)
+    return bool(value)
+
+
+def _check_vector(where: str, value: Any, n: int) -> np.ndarray:
+    """A list of exactly ``n`` finite numbers as a new float64 array of shape (n,) (exact for JSON floats)."""
+    if isinstance(value, np.ndarray) and value.ndim == 1:
+        value = value.tolist()
+    if not isinstance(value, (list, tuple)) or len(value) != n:
+        raise _fail(where, f"a list of {n} finite numbers", value)
+    for i, v in enumerate(value):
+        if not _is_number(v):
+            raise _fail(f"{where}[{i}]", "a finite number", v)
+        if _is_int(v):
+            try:
+                float(v)
+            except OverflowError:
+                raise _fail(f"{where}[{i}]", "a finite number", v) from None
+    arr = np.array(value, dtype=np.float64)
+    if not np.all(np.isfinite(arr)):
+        i = int(np.flatnonzero(~np.isfinite(arr))[0])
+        raise _fail(f"{where}[{i}]", "a finite number", value[i])
+    return arr
+
+
+def _check_keys(where: str, data: Any, keys: tuple[str, ...]) -> dict:
+    """``data`` must be a dict with exactly ``keys``."""
+    if not isinstance(data, dict):
+        raise _fail(where, "an object with the keys " + ", ".join(keys), data)
+    unknown = sorted(str(k) for k in data if k not in keys)
+    if unknown:
+        raise ValueError(f"{where}: expected only the keys {', '.join(keys)}, got {unknown[0]!r}")
+    for k in keys:
+        if k not in data:
+            raise ValueError(f"{where}.{k}: expected a value, got none (the key is missing)")
+    return data
+
+
+def _plain(arr: np.ndarray | None) -> list[float] | None:
+    """A float64 array as a list of Python floats (exact), or None."""
+    return None if arr is None else np.asarray(arr, dtype=np.float64).tolist()
 
 
 class Optimizer:
@@ -32,6 +133,58 @@ class Optimizer:
 
     def remap(self, index: np.ndarray) -> None:
         """Follow a parameter edit: new entry i takes old entry ``index[i]`` (−1: a new parameter, state 0)."""
+
+    # ------------------------------------------------------------------ exact state as plain data
+    _STATE_KEYS: tuple[str, ...] = ()
+
+    def state_dict(self) -> dict:
+        """Everything the next :meth:`step` depends on, as JSON-able plain values.
+
+        Returns
+        -------
+        dict — ``name`` (str), ``learning_rate`` (float), the hyper-parameters, and the state arrays as lists of
+        floats of length n_params (None before the first step). Floats are Python floats, so a JSON round trip
+        (and :meth:`load_state`) gives back the same float64 values bit for bit.
+        """
+        return {"name": self.name, "learning_rate": float(self.learning_rate), **self._state()}
+
+    def load_state(self, state: dict, n_params: int) -> None:
+        """Replace hyper-parameters and state with ``state`` (as made by :meth:`state_dict`).
+
+        Parameters
+        ----------
+        state : dict — as :meth:`state_dict` returns it (possibly after a JSON round trip); ``name`` must be this
+            optimizer's
+        n_params : int — length every state array must have
+
+        Every field is checked first (keys, types, lengths, finite numbers, bounds, L-BFGS pairs at most
+        ``history``); on any problem a ValueError with one line "field: expected ..., got ..." is raised and nothing
+        changes.
+        """
+        where = "optimizer"
+        _check_keys(where, state, ("name", "learning_rate") + self._STATE_KEYS)
+        if state["name"] != self.name:
+            raise _fail(f"{where}.name", repr(self.name), state["name"])
+        n = _check_int("n_params", n_params, 0, MAX_COUNT)
+        what = f"a number in (0, {MAX_LEARNING_RATE:g}]"
+        lr = _check_number(f"{where}.learning_rate", state["learning_rate"], 0.0, MAX_LEARNING_RATE, what)
+        attrs = {"learning_rate": lr}
+        if lr <= 0:
+            raise _fail(f"{where}.learning_rate", what, state["learning_rate"])
+        attrs.update(self._parse(state, n, where))
+        for k, v in attrs.items():
+            setattr(self, k, v)
+
+    def _state(self) -> dict:
+        return {}
+
+    def _parse(self, state: dict, n: int, where: str) -> dict:
+        """Checked attribute values from ``state`` (only read, never assigned here)."""
+        return {}
+
+    @staticmethod
+    def _opt_vector(where: str, value: Any, n: int) -> np.ndarray | None:
+        return None if value is None else _check_vector(where, value, n)
 
     @staticmethod
     def _take(arr: np.ndarray | None, index: np.ndarray) -> np.ndarray | None:
@@ -63,6 +216,15 @@ class SGD(Optimizer):
     def remap(self, index):
         self.velocity = self._take(self.velocity, index)
 
+    _STATE_KEYS = ("momentum", "velocity")
+
+    def _state(self):
+        return {"momentum": float(self.momentum), "velocity": _plain(self.velocity)}
+
+    def _parse(self, state, n, where):
+        momentum = _check_number(f"{where}.momentum", state["momentum"], 0.0, 1.0)
+        return {"momentum": momentum, "velocity": self._opt_vector(f"{where}.velocity", state["velocity"], n)}
+
 
 class Adam(Optimizer):
     """Adam (Kingma & Ba) with bias correction; its moments persist across steps and hyper-parameter changes."""
@@ -90,6 +252,36 @@ class Adam(Optimizer):
     def remap(self, index):
         self.m = self._take(self.m, index)
         self.v = self._take(self.v, index)
+
+    _STATE_KEYS = ("beta1", "beta2", "eps", "m", "v", "t")
+
+    def _state(self):
+        return {
+            "beta1": float(self.beta1),
+            "beta2": float(self.beta2),
+            "eps": float(self.eps),
+            "m": _plain(self.m),
+            "v": _plain(self.v),
+            "t": int(self.t),
+        }
+
+    def _parse(self, state, n, where):
+        beta1 = _check_number(f"{where}.beta1", state["beta1"], 0.0, 1.0, "a number in [0, 1)")
+        beta2 = _check_number(f"{where}.beta2", state["beta2"], 0.0, 1.0, "a number in [0, 1)")
+        for key, beta in (("beta1", beta1), ("beta2", beta2)):
+            if beta >= 1.0:
+                raise _fail(f"{where}.{key}", "a number in [0, 1)", state[key])
+        eps = _check_number(f"{where}.eps", state["eps"], 0.0, 1.0, "a number in (0, 1]")
+        if eps <= 0:
+            raise _fail(f"{where}.eps", "a number in (0, 1]", state["eps"])
+        m = self._opt_vector(f"{where}.m", state["m"], n)
+        v = self._opt_vector(f"{where}.v", state["v"], n)
+        if (m is None) != (v is None):
+            raise ValueError(f"{where}.v: expected null exactly when {where}.m is null, got {_show(state['v'])}")
+        if v is not None and np.any(v < 0):
+            raise _fail(f"{where}.v", "non-negative numbers (second moments)", float(v[np.argmax(v < 0)]))
+        t = _check_int(f"{where}.t", state["t"], 0, MAX_COUNT)
+        return {"beta1": beta1, "beta2": beta2, "eps": eps, "m": m, "v": v, "t": t}
 
 
 class LBFGS(Optimizer):
@@ -163,6 +355,51 @@ class LBFGS(Optimizer):
         self.pairs.clear()
         self._last = None
         self.converged = False
+
+    _STATE_KEYS = ("history", "max_evals", "pairs", "last", "converged")
+
+    def _state(self):
+        """``pairs``: list of [s, y, rho] (oldest first); ``last``: [params, loss, gradient] of the last accepted point."""
+        last = None
+        if self._last is not None:
+            x, loss, grad = self._last
+            last = [_plain(x), float(loss), _plain(grad)]
+        return {
+            "history": int(self.history),
+            "max_evals": int(self.max_evals),
+            "pairs": [[_plain(s), _plain(y), float(rho)] for s, y, rho in self.pairs],
+            "last": last,
+            "converged": bool(self.converged),
+        }
+
+    def _parse(self, state, n, where):
+        history = _check_int(f"{where}.history", state["history"], 1, MAX_LBFGS_HISTORY)
+        max_evals = _check_int(f"{where}.max_evals", state["max_evals"], 1, MAX_LBFGS_EVALS)
+        raw_pairs = state["pairs"]
+        if not isinstance(raw_pairs, (list, tuple)) or len(raw_pairs) > history:
+            raise _fail(f"{where}.pairs", f"a list of at most {history} [s, y, rho] (optimizer.history)", raw_pairs)
+        pairs: deque[tuple[np.ndarray, np.ndarray, float]] = deque(maxlen=history)
+        for i, pair in enumerate(raw_pairs):
+            at = f"{where}.pairs[{i}]"
+            if not isinstance(pair, (list, tuple)) or len(pair) != 3:
+                raise _fail(at, "a list [s, y, rho]", pair)
+            s_vec = _check_vector(f"{at}[0]", pair[0], n)
+            y_vec = _check_vector(f"{at}[1]", pair[1], n)
+            rho = _check_number(f"{at}[2]", pair[2], 0.0, what="a positive finite number")
+            if rho <= 0:
+                raise _fail(f"{at}[2]", "a positive finite number", pair[2])
+            pairs.append((s_vec, y_vec, rho))
+        last = state["last"]
+        if last is not None:
+            if not isinstance(last, (list, tuple)) or len(last) != 3:
+                raise _fail(f"{where}.last", "null or a list [params, loss, gradient]", last)
+            last = (
+                _check_vector(f"{where}.last[0]", last[0], n),
+                _check_number(f"{where}.last[1]", last[1]),
+                _check_vector(f"{where}.last[2]", last[2], n),
+            )
+        converged = _check_bool(f"{where}.converged", state["converged"])
+        return {"history": history, "max_evals": max_evals, "pairs": pairs, "_last": last, "converged": converged}
 
 
 OPTIMIZERS = {"adam": Adam, "sgd": SGD, "lbfgs": LBFGS}

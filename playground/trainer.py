@@ -14,14 +14,27 @@ Example
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
 from . import engine
 from .classifier import Classifier, label_bloch_vectors
 from .datasets import Dataset
-from .optim import Optimizer, make_optimizer
+from .optim import (
+    MAX_COUNT,
+    OPTIMIZERS,
+    Optimizer,
+    _check_int,
+    _check_keys,
+    _check_number,
+    _check_vector,
+    _fail,
+    _is_int,
+    make_optimizer,
+)
 
 __all__ = [
     "Trainer",
@@ -33,11 +46,31 @@ __all__ = [
     "INIT_METHODS",
     "HISTORY_FIELDS",
     "MAX_BATCH_SIZE",
+    "CHECKPOINT_VERSION",
+    "CHECKPOINT_KEYS",
+    "MAX_HISTORY_ROWS",
 ]
 
 INIT_METHODS = ("uniform", "small", "zeros")
 MAX_BATCH_SIZE = 20_000
 HISTORY_FIELDS = ("step", "epoch", "loss", "train_loss", "train_accuracy", "test_accuracy")
+MAX_HISTORY_ROWS = 100_001
+CHECKPOINT_VERSION = 1
+CHECKPOINT_KEYS = (
+    "version",
+    "params",
+    "optimizer",
+    "batch_size",
+    "n_train",
+    "n_steps",
+    "epoch",
+    "cursor",
+    "last_loss",
+    "rng",
+    "order_rng",
+    "history",
+)
+_PCG64_KEYS = ("bit_generator", "state", "has_uint32", "uinteger")
 
 
 def parameter_index_map(old: Classifier, new: Classifier) -> np.ndarray:
@@ -156,6 +189,7 @@ class Trainer:
         self.batch_size = self._check_batch(batch_size)
         self.optimizer: Optimizer = make_optimizer(optimizer, learning_rate)
         self._order = np.empty(0, dtype=np.int64)
+        self._order_rng: dict | None = None  # the generator's state just before it drew ``_order``
         self._cursor = 0
         self.n_steps = 0
         self.epoch = 0
@@ -203,6 +237,7 @@ class Trainer:
             raise ValueError(f"train: expected {self.classifier.spec.n_features} features, got {train.n_features}")
         self.train, self.test = train, test
         self._order = np.empty(0, dtype=np.int64)
+        self._order_rng = None
         self._cursor = 0
 
     def reset(self) -> None:
@@ -212,6 +247,7 @@ class Trainer:
         self.params = self.initial_params.copy()
         self.optimizer = make_optimizer(self.optimizer.name, self.optimizer.learning_rate)
         self._order = np.empty(0, dtype=np.int64)
+        self._order_rng = None
         self._cursor = 0
         self.n_steps = 0
         self.epoch = 0
@@ -225,6 +261,7 @@ class Trainer:
             self.epoch += 1
             return np.arange(n)
         if self._cursor >= len(self._order):
+            self._order_rng = self._rng.bit_generator.state  # lets a checkpoint redraw this order instead of storing it
             self._order = self._rng.permutation(n)
             self._cursor = 0
         idx = self._order[self._cursor : self._cursor + self.batch_size]
@@ -288,6 +325,111 @@ class Trainer:
             k: self.history[k][-1] for k in HISTORY_FIELDS
         }
 
+    # ------------------------------------------------------------------ exact checkpoints
+    def checkpoint(self, *, max_history_rows: int = 400) -> dict:
+        """Everything the next :meth:`step` depends on, as JSON-able plain data (see :meth:`restore`).
+
+        Parameters
+        ----------
+        max_history_rows : int — the history is thinned to at most this many rows (evenly spaced, first and last
+            kept); at least 2
+
+        Returns
+        -------
+        dict with the keys of :data:`CHECKPOINT_KEYS`:
+            ``version`` (int), ``params`` (list of n_params floats), ``optimizer`` (:meth:`Optimizer.state_dict`),
+            ``batch_size``, ``n_train`` (training points), ``n_steps``, ``epoch``, ``cursor`` (ints),
+            ``last_loss`` (float, or None for NaN), ``rng`` (the PCG64 state of the run's generator now),
+            ``order_rng`` (its state just before it drew the batch order still in use, or None when no order is in
+            use: the order itself is redrawn, not stored), ``history`` (dict of lists of H ≤ max_history_rows
+            values, None for NaN).
+
+        Floats are Python floats and the generator states plain (big) ints, so ``json.dumps`` / ``json.loads``
+        keeps every value exact; :meth:`restore` of the result continues bit for bit.
+        """
+        if isinstance(max_history_rows, bool) or not isinstance(max_history_rows, (int, np.integer)) or not (
+            2 <= max_history_rows <= MAX_HISTORY_ROWS
+        ):
+            raise _fail("max_history_rows", f"an integer in 2..{MAX_HISTORY_ROWS}", max_history_rows)
+        in_use = self._cursor < len(self._order)
+        if in_use and self._order_rng is None:  # an order set from outside _next_batch cannot be redrawn
+            raise ValueError("checkpoint: expected a batch order drawn by this trainer, got one set from outside")
+        history = {}
+        for k, vals in _thin_history(self.history, int(max_history_rows)).items():
+            history[k] = [int(v) for v in vals] if k in ("step", "epoch") else [_json_float(v) for v in vals]
+        return {
+            "version": CHECKPOINT_VERSION,
+            "params": np.asarray(self.params, dtype=np.float64).tolist(),
+            "optimizer": self.optimizer.state_dict(),
+            "batch_size": int(self.batch_size),
+            "n_train": int(self.train.n_samples),
+            "n_steps": int(self.n_steps),
+            "epoch": int(self.epoch),
+            "cursor": int(self._cursor) if in_use else 0,
+            "last_loss": _json_float(self._last_loss),
+            "rng": _plain_pcg64(self._rng.bit_generator.state),
+            "order_rng": _plain_pcg64(self._order_rng) if in_use else None,
+            "history": history,
+        }
+
+    def restore(self, state: dict) -> None:
+        """Continue from a :meth:`checkpoint`, bit for bit: the next :meth:`step` gives the checkpointed trainer's.
+
+        The next steps' losses and parameters equal those the checkpointed trainer would get.
+
+        Parameters
+        ----------
+        state : dict — as :meth:`checkpoint` returns it (possibly after a JSON round trip). It must fit this
+            trainer's classifier (``params`` of length n_params) and training set (``n_train`` points); the
+            optimizer it names (one of :data:`~playground.optim.OPTIMIZERS`) replaces the current one, and its
+            batch size, counters, generator, batch order and history replace this trainer's. The seed, ``init``
+            and starting parameters stay this trainer's (so :meth:`reset` goes back to this trainer's start).
+
+        Everything is checked and built first: on any problem a ValueError with one line "field: expected ...,
+        got ..." is raised and the trainer is unchanged.
+        """
+        _check_keys("checkpoint", state, CHECKPOINT_KEYS)
+        if not (_is_int(state["version"]) and state["version"] == CHECKPOINT_VERSION):
+            raise _fail("version", str(CHECKPOINT_VERSION), state["version"])
+        n_params = self.classifier.n_params
+        params = _check_vector("params", state["params"], n_params)
+        opt_state = state["optimizer"]
+        name = opt_state.get("name") if isinstance(opt_state, dict) else opt_state
+        if not isinstance(name, str) or name not in OPTIMIZERS:
+            raise _fail("optimizer.name", "one of " + ", ".join(OPTIMIZERS), name)
+        optimizer = OPTIMIZERS[name]()
+        optimizer.load_state(opt_state, n_params)
+        batch_size = self._check_batch(state["batch_size"])
+        n_train = self.train.n_samples
+        if not (_is_int(state["n_train"]) and state["n_train"] == n_train):
+            raise _fail("n_train", f"{n_train} (this trainer's training points)", state["n_train"])
+        n_steps = _check_int("n_steps", state["n_steps"], 0, MAX_COUNT)
+        epoch = _check_int("epoch", state["epoch"], 0, MAX_COUNT)
+        cursor = _check_int("cursor", state["cursor"], 0, n_train)
+        last_loss = math.nan
+        if state["last_loss"] is not None:
+            last_loss = _check_number("last_loss", state["last_loss"], what="null or a finite number")
+        rng_state = _check_pcg64("rng", state["rng"])
+        order_rng = None if state["order_rng"] is None else _check_pcg64("order_rng", state["order_rng"])
+        if order_rng is not None and cursor >= n_train:
+            raise _fail("cursor", f"an integer in 0..{n_train - 1} while a batch order is in use (order_rng)", cursor)
+        history = _check_history(state["history"])
+        bit_generator = np.random.PCG64(0)
+        rng = np.random.Generator(bit_generator)
+        order = np.empty(0, dtype=np.int64)
+        if order_rng is not None:
+            bit_generator.state = order_rng
+            order = rng.permutation(n_train)
+        bit_generator.state = rng_state
+        # everything is checked and built: assign
+        self.params = params
+        self.optimizer = optimizer
+        self.batch_size = batch_size
+        self.n_steps, self.epoch, self._cursor = n_steps, epoch, cursor
+        self._last_loss = last_loss
+        self._rng, self._order, self._order_rng = rng, order, order_rng
+        self.history = history
+
     # ------------------------------------------------------------------ views
     def snapshot(self, resolution: int = 100, *, map_resolution: int = 24, extent: tuple[float, float] = (-1.0, 1.0)) -> TrainerSnapshot:
         """Everything the views draw, as plain arrays (see :class:`TrainerSnapshot`)."""
@@ -335,6 +477,75 @@ class Trainer:
             layer_maps=layer_maps.astype(np.float32),
             label_bloch=label_bloch_vectors(clf.n_classes),
         )
+
+
+def _json_float(value) -> float | None:
+    """A float for JSON: NaN and infinities (not available) become None."""
+    value = float(value)
+    return value if math.isfinite(value) else None
+
+
+def _thin_history(history: dict[str, list], max_rows: int) -> dict[str, list]:
+    """Keep at most ``max_rows`` rows, evenly spaced, always the first and the last (as experiment.thin_history)."""
+    n = len(history["step"])
+    if n <= max_rows:
+        return {k: list(v) for k, v in history.items()}
+    keep = np.unique(np.round(np.linspace(0, n - 1, max_rows)).astype(np.int64))
+    return {k: [v[i] for i in keep] for k, v in history.items()}
+
+
+def _plain_pcg64(state: dict) -> dict:
+    """A PCG64 ``bit_generator.state`` as a fresh dict of plain ints (big ints: JSON carries them exactly)."""
+    inner = state["state"]
+    return {
+        "bit_generator": str(state["bit_generator"]),
+        "state": {"state": int(inner["state"]), "inc": int(inner["inc"])},
+        "has_uint32": int(state["has_uint32"]),
+        "uinteger": int(state["uinteger"]),
+    }
+
+
+def _check_pcg64(where: str, value: Any) -> dict:
+    """A PCG64 generator state rebuilt from checked plain ints (nothing of ``value`` reaches numpy)."""
+    _check_keys(where, value, _PCG64_KEYS)
+    if not (isinstance(value["bit_generator"], str) and value["bit_generator"] == "PCG64"):
+        raise _fail(f"{where}.bit_generator", "'PCG64'", value["bit_generator"])
+    inner = _check_keys(f"{where}.state", value["state"], ("state", "inc"))
+    top = 2**128 - 1
+    if not (type(inner["state"]) is int and 0 <= inner["state"] <= top):
+        raise _fail(f"{where}.state.state", "an integer in 0..2**128-1", inner["state"])
+    if not (type(inner["inc"]) is int and 0 < inner["inc"] <= top and inner["inc"] % 2 == 1):
+        raise _fail(f"{where}.state.inc", "an odd integer in 1..2**128-1", inner["inc"])
+    has_uint32 = _check_int(f"{where}.has_uint32", value["has_uint32"], 0, 1)
+    uinteger = _check_int(f"{where}.uinteger", value["uinteger"], 0, 2**32 - 1)
+    return {
+        "bit_generator": "PCG64",
+        "state": {"state": int(inner["state"]), "inc": int(inner["inc"])},
+        "has_uint32": has_uint32,
+        "uinteger": uinteger,
+    }
+
+
+def _check_history(value: Any) -> dict[str, list]:
+    """Checked history lists (None → NaN); ``step`` and ``epoch`` are non-negative integers."""
+    _check_keys("history", value, HISTORY_FIELDS)
+    n = len(value["step"]) if isinstance(value["step"], (list, tuple)) else -1
+    out: dict[str, list] = {}
+    for key in HISTORY_FIELDS:
+        values = value[key]
+        if not isinstance(values, (list, tuple)) or len(values) > MAX_HISTORY_ROWS:
+            raise _fail(f"history.{key}", f"a list of at most {MAX_HISTORY_ROWS} values", values)
+        if len(values) != n:
+            raise _fail(f"history.{key}", f"{n} values (as history.step)", values)
+        if key in ("step", "epoch"):
+            out[key] = [_check_int(f"history.{key}[{i}]", v, 0, MAX_COUNT) for i, v in enumerate(values)]
+        else:
+            lo, hi = (0.0, 1.0) if key.endswith("accuracy") else (-math.inf, math.inf)
+            what = "null or a number in [0, 1]" if key.endswith("accuracy") else "null or a finite number"
+            out[key] = [
+                math.nan if v is None else _check_number(f"history.{key}[{i}]", v, lo, hi, what) for i, v in enumerate(values)
+            ]
+    return out
 
 
 def restart_seeds(seed: int, restarts: int) -> list[int]:
