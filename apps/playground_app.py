@@ -4,32 +4,50 @@ Serve it with ``playground serve`` (see :mod:`apps.serve`) or ``panel serve apps
 latter, add ``--check-unused-sessions 1000 --unused-session-lifetime 3000`` so that a closed tab's session (and
 its training) is released within seconds, as ``playground serve`` does.
 URL query arguments (``?dataset=moons&n_qubits=2&n_layers=8&resolution=150&playing=1``) preset the settings;
-they are validated and clamped on the server, and every adjustment is shown as a notice.
+they are validated and clamped on the server, and every adjustment is shown as a notice. The page keeps its
+whole state in the address bar (the circuit as ``circuit=c1.…``), one history entry per edit, so Back undoes an
+edit and the address is a share link; ``k=k1.…`` adds an exact checkpoint of the trained model.
 """
 
 from __future__ import annotations
 
+import csv
+import io
 import logging
+import math
 import time
+from dataclasses import replace
 from html import escape
 from pathlib import Path
+from urllib.parse import parse_qs
 
 import numpy as np
 import panel as pn
 from bokeh.models import CustomJS
 
+from playground.datasets import DATASETS
+from playground.experiment import DataSpec, Experiment, ExperimentError, TrainingSpec, thin_history
+from playground.export import to_openqasm3, to_pennylane_script, to_torch_module
+from playground.links import LinkError, decode_checkpoint, encode_checkpoint
+from playground.trainer import HISTORY_FIELDS
 from widgets.bloch import BlochSphere
-from widgets.circuit_diagram import CircuitDiagram
+from widgets.circuit_editor import CircuitEditor
 from widgets.controls import DataControls, ModelControls, PlaybackControls, TrainingControls
 from widgets.decision_boundary import DecisionBoundaryView
 from widgets.frame_clock import FrameClock
 from widgets.layers import LayerView
 from widgets.metrics import MetricsView
 from widgets.run_status import RunStatus
+from widgets.share import ShareControls
 from widgets.style import BLOCH_MARKERS, CLASS_COLORS
+from widgets.url_state import UrlState
 
+from apps.gallery import GALLERY, GalleryEntry
 from apps.session import Frame, PlaygroundSession
-from apps.settings import PlaygroundSettings, parse_query
+from apps.settings import (
+    BATCH_SIZES, LEARNING_RATES, MAX_LAYERS, MAX_POINTS, MAX_QUBITS, QUERY_KEYS, PlaygroundSettings, parse_query,
+    to_query,
+)
 from apps.workers import FramePool, frame_pool
 
 __all__ = ["PlaygroundApp", "create_app", "PAGE_CSS", "TITLE"]
@@ -40,6 +58,8 @@ TITLE = "Quantum re-uploading playground"
 # Views other than the boundary and the numbers refresh at most this often while playing (seconds).
 DETAIL_INTERVAL = 0.2
 _DETAIL_VIEWS = ("metrics", "spheres", "layers")
+_TOO_LARGE = ("This model's state is too large for a link: the link has the settings and circuit only. "
+              "Download the experiment file instead.")
 _CSS_FILE = Path(__file__).resolve().parent.parent / "assets" / "playground.css"
 PAGE_CSS = _CSS_FILE.read_text(encoding="utf-8")  # shipped as package data (pyproject: assets); never optional
 
@@ -59,8 +79,9 @@ p { margin: 2px 0 0 0; color: #dbe4f0; font-size: 14px; }
 
 
 # Bokeh's slider handles carry role="slider" but no name; give each the text of its visible label ("Layers: 4"
-# → "Layers") so that screen readers (and tests) can find them by name. Runs once the page has rendered, and
-# again shortly after for views drawn late.
+# → "Layers") so that screen readers (and tests) can find them by name. A checkbox's text sits beside it, not in
+# a <label>: name the box after it and let a click on the text toggle the box, as a label would. Runs once the
+# page has rendered, and again shortly after for views drawn late.
 _NAME_SLIDERS_JS = """
 function nameSliders() {
   const stack = [document];
@@ -69,6 +90,13 @@ function nameSliders() {
     for (const handle of root.querySelectorAll('[role="slider"]:not([aria-label])')) {
       const title = root.querySelector('.bk-slider-title');
       if (title && title.textContent) handle.setAttribute('aria-label', title.textContent.split(':')[0].trim());
+    }
+    for (const box of root.querySelectorAll('input[type="checkbox"]:not([aria-label])')) {
+      const text = box.nextElementSibling;
+      if (!text || !text.classList.contains('bk-label') || !text.textContent) continue;
+      box.setAttribute('aria-label', text.textContent.trim());
+      text.style.cursor = 'pointer';
+      text.addEventListener('click', () => box.click());
     }
     for (const el of root.querySelectorAll('*')) if (el.shadowRoot) stack.push(el.shadowRoot);
   }
@@ -98,16 +126,25 @@ class PlaygroundApp(pn.viewable.Viewer):
     def __init__(self, query: dict | None = None, *, pool: FramePool | None = None, **params):
         super().__init__(**params)
         self.settings = PlaygroundSettings()
-        values, notices = parse_query(query or {})
+        query = dict(query or {})
+        checkpoint, notices = _read_checkpoint(query.pop("k", None))
+        values, url_notices = parse_query(query)
+        notices += url_notices
         autoplay = values.pop("playing", False)
-        self.settings.param.update(values)
+        self._apply_values(values)
         self.session = PlaygroundSession(self.settings, pool=pool)
+        if checkpoint is not None:
+            self.session.load(checkpoint=checkpoint)
 
         self.status = RunStatus()
         self.boundary = DecisionBoundaryView(show_test=self.settings.show_test, size=420)
         self.metrics = MetricsView(width=240, height=220)
         self.layers = LayerView(sphere_size=300, mosaic_width=600)
-        self.diagram = CircuitDiagram()
+        self.editor = CircuitEditor(spec=self.settings.circuit, max_qubits=MAX_QUBITS, max_layers=MAX_LAYERS)
+        self.url = UrlState(on_navigate=self._on_navigate)
+        self.share = ShareControls(make_file=self.make_file, load_file=self.load_file)
+        self.gallery_buttons = [self._gallery_button(entry) for entry in GALLERY.values()]
+        self._gallery_text = pn.pane.HTML("", width=266, margin=(4, 10))
         self.clock = FrameClock()
         self.clock.param.watch(lambda e: self.session.acknowledge(e.new), "shown")
         self._spheres: list[BlochSphere] = []
@@ -115,11 +152,25 @@ class PlaygroundApp(pn.viewable.Viewer):
         self._train_y = np.empty(0, dtype=np.int64)
         self._detail_time = {v: 0.0 for v in _DETAIL_VIEWS}
         self._last_frame_time = 0.0
-        self._notices = {"url": " ".join(notices), "session": ""}
+        self._notices = {"url": " ".join(notices), "session": "", "file": ""}
+        self._url_notices = bool(notices)
+        self._url_mode: str | None = None  # the strongest write asked for since the last one
+        self._url_scheduled = False
+        self._url_live = False  # the address bar is written only once the page is up
+        self._navigating = False  # applying Back/Forward: rewrite the current entry, never push
+        self._edit_mode = "auto"
+        self._doc = None
         self._notice = pn.pane.HTML("", stylesheets=[_NOTICE_CSS], visible=False, margin=(4, 10), name="notice")
         self._show_notices()
 
         self.settings.param.watch(lambda e: setattr(self.boundary, "show_test", e.new), "show_test")
+        # The circuit editor and the settings hold the same circuit; an edit in either shows in both.
+        self.editor.param.watch(self._on_editor_spec, "spec")
+        self.settings.param.watch(self._on_settings_circuit, "circuit")
+        self.settings.param.watch(self._on_url_setting, [k for k in QUERY_KEYS if k != "playing"])
+        self.share.param.watch(self._on_with_model, "with_model")
+        self.url.param.watch(lambda e: self._update_link(), "base")
+        self.settings.param.watch(self._on_pause, "playing")
         self.session.param.watch(self._on_frame, "frame")
         self.session.param.watch(lambda e: self._show_notices(session=e.new), "notice")
         # What the URL changed stays on screen until the person starts training.
@@ -147,7 +198,12 @@ class PlaygroundApp(pn.viewable.Viewer):
         return self
 
     def _begin(self, doc) -> None:
+        self._doc = doc
         self.session.start(doc)
+        self._url_live = True
+        if self._url_notices:  # the address bar drops what was ignored or clamped
+            self._request_url("replace")
+        self._update_link()
         if self._autoplay:
             self.settings.playing = True
 
@@ -171,8 +227,8 @@ class PlaygroundApp(pn.viewable.Viewer):
                 tr, te = frame.points.train, frame.points.test
                 self._train_y = tr.y
                 self.boundary.set_points(tr.X, tr.y, te.X, te.y, n_classes=tr.n_classes, n_features=tr.n_features)
-            if frame.spec is not None:
-                self.diagram.spec = frame.spec
+            if frame.model_spec is not None and frame.model_spec == self.editor.spec and "metrics" in due:
+                self.editor.params = frame.circuit_params
             self.boundary.apply(frame.boundary, details="metrics" in due)
             if "metrics" in due:
                 self.metrics.update(frame.snapshot.history)
@@ -188,6 +244,8 @@ class PlaygroundApp(pn.viewable.Viewer):
                 self.clock.frame = frame.serial
         for v in due:
             self._detail_time[v] = now
+        if frame.checkpoint is not None and self.share.with_model:
+            self._update_link(frame.checkpoint)
 
     def _update_spheres(self, frame: Frame) -> None:
         snap = frame.snapshot
@@ -214,6 +272,183 @@ class PlaygroundApp(pn.viewable.Viewer):
         self._notice.object = f'<div class="notice" role="alert">{escape(text)}</div>' if text else ""
         self._notice.visible = bool(text)
 
+    # ------------------------------------------------------------------ the circuit, the address bar and links
+    def _apply_values(self, values: dict) -> None:
+        """Set validated setting values; a circuit goes last, so that it wins over the shape settings."""
+        values = dict(values)
+        circuit = values.pop("circuit", None)
+        self.settings.param.update(values)
+        if circuit is not None:
+            self.settings.circuit = circuit.with_n_features(self.settings.circuit.n_features)
+
+    def _on_editor_spec(self, event) -> None:
+        if event.new != self.settings.circuit:
+            self._edit_mode = "push"  # one history entry per edit: Back undoes it
+            try:
+                self.settings.circuit = event.new
+            finally:
+                self._edit_mode = "auto"
+
+    def _on_settings_circuit(self, event) -> None:
+        if event.new != self.editor.spec:
+            self.editor.spec = event.new
+
+    def _on_url_setting(self, *events) -> None:
+        self._request_url(self._edit_mode)
+
+    def _request_url(self, mode: str) -> None:
+        """Write the state to the address bar once the current change is complete (next tick, when served)."""
+        if not self._url_live:
+            return
+        if self._navigating:
+            mode = "replace"
+        rank = {"auto": 0, "push": 1, "replace": 2}
+        if self._url_mode is None or rank[mode] > rank[self._url_mode]:
+            self._url_mode = mode
+        if self._doc is None:
+            self._flush_url()
+        elif not self._url_scheduled:
+            self._url_scheduled = True
+            self._doc.add_next_tick_callback(self._flush_url)
+
+    def _flush_url(self) -> None:
+        mode, self._url_mode, self._url_scheduled = self._url_mode or "auto", None, False
+        self.url.show(to_query(self.settings), mode=mode)
+        self._update_link()
+
+    def _on_navigate(self, search: str) -> None:
+        """Back or Forward: apply the state of that address (defaults for what it leaves out), pushing nothing."""
+        args = {k: v for k, v in parse_qs(search.lstrip("?"), keep_blank_values=True).items() if k not in ("k",)}
+        values, notices = parse_query(args)
+        values.pop("playing", None)
+        full = {k: self.settings.param[k].default for k in QUERY_KEYS if k not in ("playing", "circuit")}
+        full.update(values)
+        if "circuit" not in values:
+            full.pop("circuit", None)
+        self._navigating = True
+        try:
+            self._apply_values(full)
+        finally:
+            self._navigating = False
+        self._show_notices(url=" ".join(notices))
+
+    def _update_link(self, checkpoint: dict | None = None) -> None:
+        query = to_query(self.settings)
+        if self.share.with_model:
+            if checkpoint is None:
+                return  # the next paused frame brings one
+            try:
+                k = encode_checkpoint(checkpoint)
+            except LinkError:  # a long history, or a big model's optimizer state: try without the curve
+                short = dict(checkpoint, history={key: rows[-1:] for key, rows in checkpoint["history"].items()})
+                try:
+                    k = encode_checkpoint(short)
+                except LinkError:
+                    self.share.message = _TOO_LARGE
+                    k = None
+            if k is not None:
+                query = f"{query}&k={k}" if query else f"k={k}"
+                if self.share.message == _TOO_LARGE:
+                    self.share.message = ""
+        self.share.link = self.url.link("?" + query if query else "")
+
+    def _on_with_model(self, event) -> None:
+        self.session.checkpoints = bool(event.new)
+        if event.new:
+            self.share.link = "Making the link…" if self.settings.playing else self.share.link
+            self.session.request_checkpoint()
+        else:
+            self._update_link()
+
+    def _on_pause(self, event) -> None:
+        if not event.new and self.share.with_model:
+            self.session.request_checkpoint()
+
+    # ------------------------------------------------------------------ gallery
+    def _gallery_button(self, entry: GalleryEntry) -> pn.widgets.Button:
+        button = pn.widgets.Button(label=entry.title, color="light", width=266, description=entry.lesson,
+                                   stylesheets=[":host .bk-btn{justify-content:flex-start;text-align:left;"
+                                                "white-space:normal;font-size:14px}"])
+        button.on_click(lambda event, key=entry.key: self.load_gallery(key))
+        return button
+
+    def load_gallery(self, key: str) -> None:
+        """Start from a gallery entry: its settings, then its circuit (one history entry), training paused."""
+        entry = GALLERY[key]
+        self.settings.playing = False
+        self._edit_mode = "push"
+        try:
+            self._apply_values({**entry.settings, "circuit": entry.circuit()})
+            self.settings.reset = True
+        finally:
+            self._edit_mode = "auto"
+        self._gallery_text.object = (f'<div style="font-size:14px;line-height:1.4"><b>{escape(entry.title)}</b><br>'
+                                     f"{escape(entry.lesson)}</div>")
+        self._show_notices(file="")
+
+    # ------------------------------------------------------------------ files and exports
+    def experiment(self) -> Experiment:
+        """The run on screen as an :class:`~playground.experiment.Experiment` (the ``playground train --save`` format)."""
+        frame, s = self.session.frame, self.settings
+        if frame is None or frame.snapshot is None or frame.model_spec is None:
+            raise ValueError("nothing has been computed yet")
+        snap = frame.snapshot
+        if not np.all(np.isfinite(snap.params)):
+            raise ValueError("the parameters are not finite numbers (training diverged; press Reset)")
+        data = DataSpec(s.dataset, s.n_train, s.n_test, noise=float(s.noise), seed=int(s.seed))
+        training = TrainingSpec(optimizer=s.optimizer, learning_rate=float(s.learning_rate), batch_size=int(s.batch_size),
+                                seed=int(s.seed), init=s.init, epochs=max(1, int(frame.epoch)), restarts=1,
+                                kept_seed=int(s.seed))
+        history = {k: [float(v) if k not in ("step", "epoch") else int(v) for v in snap.history[k]] for k in HISTORY_FIELDS}
+        history = {k: [v if isinstance(v, int) or math.isfinite(v) else math.nan for v in vals]
+                   for k, vals in thin_history(history, 10_000).items()}
+        exp = Experiment(spec=frame.model_spec, data=data, n_classes=frame.n_classes, cost=s.cost,
+                         strategy=frame.strategy, training=training, params=snap.params, history=history)
+        scores = exp.score()
+        return replace(exp, metrics=replace(scores, steps=int(frame.n_steps)))
+
+    def make_file(self, kind: str) -> str:
+        """The text of one export (see :data:`widgets.share.EXPORTS`); ``ValueError`` says why not."""
+        exp = self.experiment()
+        if kind == "experiment":
+            return exp.to_json()
+        if kind == "pennylane":
+            return to_pennylane_script(exp)
+        if kind == "torch":
+            return to_torch_module(exp)
+        if kind == "qasm":
+            x = np.zeros(exp.spec.n_features)
+            x[:2] = (self.share.point_x1, self.share.point_x2)[: min(2, exp.spec.n_features)]
+            theta = exp.build_classifier().split(exp.params)[0]  # the circuit's angles (no class weights)
+            return to_openqasm3(exp.spec, theta, x)
+        if kind == "history":
+            out = io.StringIO()
+            writer = csv.writer(out, lineterminator="\n")
+            writer.writerow(HISTORY_FIELDS)
+            for row in zip(*(exp.history[k] for k in HISTORY_FIELDS)):
+                writer.writerow(["" if isinstance(v, float) and math.isnan(v) else v for v in row])
+            return out.getvalue()
+        raise ValueError(f"unknown export {kind!r}")
+
+    def load_file(self, data: bytes, filename: str = "the file") -> None:
+        """Open an experiment file: everything is checked first; a bad file changes nothing and says why."""
+        try:
+            values, params = _experiment_values(Experiment.from_json(data))
+        except (ExperimentError, ValueError) as err:
+            self._show_notices(file=f"Could not open {filename}: {err}. Nothing was changed.")
+            self.share.message = f"Could not open {filename}: {err}"
+            return
+        self.settings.playing = False
+        self._edit_mode = "push"
+        try:
+            self._apply_values(values)
+        finally:
+            self._edit_mode = "auto"
+        if params is not None:
+            self.session.load(params=params)
+        self._show_notices(file="")
+        self.share.message = f"Opened {filename}" + (" with its trained parameters." if params is not None else ".")
+
     # ------------------------------------------------------------------ layout
     def _build_layout(self):
         s = self.settings
@@ -223,10 +458,13 @@ class PlaygroundApp(pn.viewable.Viewer):
             stylesheets=[_HEADER_CSS], margin=(10, 16),
         )
         header_bar = pn.Row(header, styles={"background": "#1f3a5f"}, sizing_mode="stretch_width", margin=0)
+        gallery = pn.Column(*self.gallery_buttons, self._gallery_text, margin=(0, 0))
         sidebar = pn.Column(
+            _card("Gallery: start from…", gallery, collapsible=True),
             _card("Data", DataControls(settings=s), collapsible=True),
             _card("Model", ModelControls(settings=s), collapsible=True),
             _card("Training", TrainingControls(settings=s), collapsible=True),
+            _card("Share and save", self.share, collapsible=True),
             width=300, margin=(0, 0),
         )
         toolbar = pn.Row(PlaybackControls(settings=s), self.status, align="center", margin=(8, 10))
@@ -242,15 +480,62 @@ class PlaygroundApp(pn.viewable.Viewer):
             _card("Decision boundary", self.boundary),
             right,
             _card("Layer by layer", self.layers),
-            _card("Circuit", self.diagram, sizing_mode="stretch_width"),
             flex_wrap="wrap", align_items="flex-start", sizing_mode="stretch_width", margin=0,
         )
-        views = pn.Column(toolbar_card, grid, self.clock, sizing_mode="stretch_width", margin=0)
+        circuit = _card("Circuit: click a slot, then a gate (or drag a gate onto a slot)", self.editor,
+                        sizing_mode="stretch_width")
+        views = pn.Column(toolbar_card, circuit, grid, self.clock, self.url, sizing_mode="stretch_width", margin=0)
         return pn.Column(header_bar, pn.Row(sidebar, views, margin=(6, 6), sizing_mode="stretch_width"), margin=0,
                          sizing_mode="stretch_width")
 
     def __panel__(self):
         return self._layout
+
+
+def _read_checkpoint(raw) -> tuple[dict | None, list[str]]:
+    """The ``k`` URL value: a checkpoint dict, or None and a notice."""
+    if raw is None:
+        return None, []
+    raw = raw[-1] if isinstance(raw, (list, tuple)) and raw else raw
+    if isinstance(raw, bytes):
+        raw = raw.decode("utf-8", "replace")
+    try:
+        return decode_checkpoint(str(raw).strip()), []
+    except LinkError as err:
+        return None, [f"The trained model in this link could not be read ({err}); starting from the seed instead."]
+
+
+def _experiment_values(exp: Experiment) -> tuple[dict, np.ndarray | None]:
+    """Setting values (and parameters) that reproduce ``exp`` on the page; ``ValueError`` if the page can't."""
+    d = exp.data
+    if d.custom is not None:
+        raise ValueError("its points are embedded (CSV) data, which the page does not show yet; "
+                         "use `playground evaluate` or `playground train --data` instead")
+    n = d.n_train + d.n_test
+    if not 20 <= n <= MAX_POINTS:
+        raise ValueError(f"data: expected 20..{MAX_POINTS} points in all for the page, got {n}")
+    fraction = d.n_test / n
+    if not 0.1 <= fraction <= 0.9:
+        raise ValueError(f"data: expected a test share in 0.1..0.9 for the page, got {fraction:.3g}")
+    if d.noise > 0.5:
+        raise ValueError(f"data.noise: expected at most 0.5 for the page, got {d.noise}")
+    if d.n_classes is not None and d.n_classes != DATASETS[d.dataset].default_n_classes:
+        raise ValueError("data.n_classes: the page draws each dataset with its default number of classes")
+    if exp.n_classes != d.data_n_classes:
+        raise ValueError(f"model.n_classes: expected {d.data_n_classes} (the classes of the data) for the page, "
+                         f"got {exp.n_classes}")
+    if exp.spec.n_qubits > MAX_QUBITS or exp.spec.n_layers > MAX_LAYERS:
+        raise ValueError(f"circuit: the page allows at most {MAX_QUBITS} qubits and {MAX_LAYERS} layers")
+    t = exp.training
+    lr = t.learning_rate if t.learning_rate is not None else {"adam": 0.05, "sgd": 0.1, "lbfgs": 1.0}[t.optimizer]
+    values = {
+        "dataset": d.dataset, "n_samples": n, "test_fraction": fraction, "noise": float(d.noise), "seed": int(d.seed),
+        "cost": exp.cost, "readout": exp.strategy, "init": t.init, "optimizer": t.optimizer,
+        "learning_rate": min(LEARNING_RATES, key=lambda v: abs(math.log(v) - math.log(lr))),
+        "batch_size": min(BATCH_SIZES, key=lambda v: abs(v - t.batch_size)),
+        "circuit": exp.spec,
+    }
+    return values, None if exp.params is None else np.array(exp.params)
 
 
 def create_app() -> pn.viewable.Viewable:

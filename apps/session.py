@@ -15,12 +15,13 @@ import param
 
 from playground.classifier import Classifier
 from playground.datasets import Dataset, make_train_test
+from playground.optim import make_optimizer
 from playground.spec import CircuitSpec
 from playground.trainer import MAX_BATCH_SIZE, Trainer, TrainerSnapshot
 from widgets.decision_boundary import BoundaryFrame, DecisionBoundaryView
 from widgets.layers import LayerFrame, LayerView
 
-from .settings import ENTANGLERS, MAX_POINTS, MAX_RESOLUTION, MAX_STEPS_PER_FRAME, MIN_RESOLUTION, PlaygroundSettings
+from .settings import MAX_POINTS, MAX_RESOLUTION, MAX_STEPS_PER_FRAME, MIN_RESOLUTION, PlaygroundSettings, fit_circuit
 from .workers import FramePool
 
 __all__ = ["PlaygroundSession", "Frame", "FrameRequest", "DataPoints"]
@@ -28,6 +29,7 @@ __all__ = ["PlaygroundSession", "Frame", "FrameRequest", "DataPoints"]
 log = logging.getLogger("playground.apps")
 
 MAP_RESOLUTION = 24
+LINK_HISTORY_ROWS = 60  # rows of the loss curve a "with the trained model" link carries (each ~100 characters)
 BROWSER_TIMEOUT_MS = 1000
 FRAMES_AHEAD = 2  # frames sent but not yet painted by the browser, at most, before the next one is computed
 # What each setting invalidates; settings missing here only affect how a frame is drawn or paced.
@@ -37,10 +39,7 @@ _CHANGE_KIND = {
     "test_fraction": "data",
     "noise": "data",
     "seed": "data",
-    "n_qubits": "model",
-    "n_layers": "model",
-    "entangler": "model",
-    "encoding": "model",
+    "circuit": "model",  # the shape settings (n_qubits, n_layers, ...) act through the circuit
     "cost": "model",
     "readout": "model",
     "init": "init",
@@ -59,6 +58,8 @@ class FrameRequest:
     changes: frozenset
     n_steps: int
     interactive: bool = True  # someone waits for this frame (a click, a changed setting), not just playback
+    load: tuple | None = None  # ("checkpoint", dict) or ("params", ndarray): applied after the changes
+    checkpoint: bool = False  # put the trainer's checkpoint in the frame (for a share link)
 
 
 @dataclass(frozen=True)
@@ -83,7 +84,11 @@ class Frame:
     layers: LayerFrame | None = None
     points: DataPoints | None = None
     spec: CircuitSpec | None = None
+    model_spec: CircuitSpec | None = None  # the circuit the parameters of this frame belong to (always set)
+    circuit_params: np.ndarray | None = None  # of shape (model_spec's n_params,): θ of the circuit, for hover text
+    checkpoint: dict | None = None  # Trainer.checkpoint(), when the request asked for it
     n_classes: int = 2
+    strategy: str = "state"  # the read-out in use (it may fall back from the setting; see _make_classifier)
     uses_basis_states: bool = False
     notices: tuple = ()
     error: str | None = None
@@ -109,6 +114,8 @@ class PlaygroundSession(param.Parameterized):
     frame = param.ClassSelector(class_=Frame, default=None, allow_None=True, doc="The latest frame (document thread).")
     notice = param.String(default="", doc="Plain-text message for the person at the page ('' when all is well).")
     max_fps = param.Number(default=60.0, bounds=(1.0, 120.0), doc="Upper bound on frames per second while playing.")
+    checkpoints = param.Boolean(default=False, doc=(
+        "Put the trainer's checkpoint in every frame computed while paused (for a live 'with the trained model' link)."))
 
     def __init__(self, settings: PlaygroundSettings, *, pool: FramePool | None = None, **params):
         super().__init__(**params)
@@ -119,6 +126,8 @@ class PlaygroundSession(param.Parameterized):
         self._spec: CircuitSpec | None = None
         self._pending: set[str] = {"dataset"}
         self._pending_steps = 0
+        self._pending_load: tuple | None = None
+        self._pending_checkpoint = False
         self._in_flight = False
         self._again = False
         self._closed = False
@@ -225,6 +234,23 @@ class PlaygroundSession(param.Parameterized):
                 return
         self.request_frame()
 
+    def load(self, *, checkpoint: dict | None = None, params: np.ndarray | None = None) -> None:
+        """Continue from a shared checkpoint (:meth:`Trainer.checkpoint`) or from given parameters.
+
+        Applied in the next frame, after any pending setting changes; if it does not fit the model, the run
+        keeps its own parameters and :attr:`notice` says so.
+        """
+        if checkpoint is not None:
+            self._pending_load = ("checkpoint", checkpoint)
+        elif params is not None:
+            self._pending_load = ("params", np.array(params, dtype=np.float64))
+        self.request_frame()
+
+    def request_checkpoint(self) -> None:
+        """Ask for the trainer's checkpoint: it arrives in the next frame's ``checkpoint``."""
+        self._pending_checkpoint = True
+        self.request_frame()
+
     # ------------------------------------------------------------------ scheduling
     def request_frame(self) -> None:
         """Ask for a frame now; while one is in flight, ask for exactly one more after it (never a queue)."""
@@ -238,7 +264,8 @@ class PlaygroundSession(param.Parameterized):
     def _capture(self) -> FrameRequest:
         s = self.settings
         values = {name: getattr(s, name) for name in s.param if name not in ("name", "step", "reset", "regenerate")}
-        interactive = bool(self._pending or self._pending_steps or not s.playing)
+        interactive = bool(self._pending or self._pending_steps or self._pending_load or self._pending_checkpoint
+                           or not s.playing)
         if s.playing:
             n_steps = int(min(max(s.steps_per_frame, 1), MAX_STEPS_PER_FRAME))
         else:
@@ -246,7 +273,10 @@ class PlaygroundSession(param.Parameterized):
         self._pending_steps = 0
         changes = frozenset(self._pending)
         self._pending = set()
-        return FrameRequest(settings=values, changes=changes, n_steps=n_steps, interactive=interactive)
+        load, self._pending_load = self._pending_load, None
+        checkpoint, self._pending_checkpoint = self._pending_checkpoint or (self.checkpoints and not s.playing), False
+        return FrameRequest(settings=values, changes=changes, n_steps=n_steps, interactive=interactive, load=load,
+                            checkpoint=checkpoint)
 
     def _submit(self) -> None:
         self._clear_timer()
@@ -295,7 +325,7 @@ class PlaygroundSession(param.Parameterized):
                 self.settings.playing = False
         elif frame.notices:
             self.notice = " ".join(frame.notices)
-        if self._again or self._pending or self._pending_steps:
+        if self._again or self._pending or self._pending_steps or self._pending_load or self._pending_checkpoint:
             self._submit()
         elif self.settings.playing:
             self._schedule_next()
@@ -346,7 +376,7 @@ class PlaygroundSession(param.Parameterized):
         spec_changed = False
         if self._trainer is None or "dataset" in changes:
             train, test = self._make_data(s)
-            self._spec = self._make_spec(s, train.n_features, self._spec if self._trainer is not None else None, fresh=True)
+            self._spec = fit_circuit(s["circuit"], train.n_features)
             clf = self._make_classifier(s, self._spec, train.n_classes, notices)
             self._trainer = self._make_trainer(s, clf, train, test)
             points, spec_changed = DataPoints(train, test), True
@@ -357,9 +387,12 @@ class PlaygroundSession(param.Parameterized):
             trainer.set_data(train, test)
             points = DataPoints(train, test)
         if "model" in changes:
-            spec = self._make_spec(s, trainer.train.n_features, self._spec)
+            spec = fit_circuit(s["circuit"], trainer.train.n_features)
             clf = self._make_classifier(s, spec, trainer.train.n_classes, notices)
             trainer.set_classifier(clf)
+            # Reset (and a fresh page opened from the link) starts this circuit where the seed starts it; the
+            # running parameters of untouched gates carried over above.
+            trainer.initial_params = clf.initial_params(np.random.default_rng(trainer.seed), trainer.init)
             self._spec, spec_changed = spec, True
         if "init" in changes:
             self._trainer = trainer = self._make_trainer(s, trainer.classifier, trainer.train, trainer.test)
@@ -371,12 +404,14 @@ class PlaygroundSession(param.Parameterized):
             trainer.set_batch_size(_clamp_int(s["batch_size"], 1, MAX_BATCH_SIZE))
         if "reset" in changes:
             trainer.reset()
+        loaded = request.load is not None and self._apply_load(trainer, request.load, notices)
         n_steps = _clamp_int(request.n_steps, 0, MAX_STEPS_PER_FRAME)
         for _ in range(n_steps):
             if self._closed:
                 return Frame()
             trainer.step()
-        if n_steps or not trainer.history["step"] or points is not None or spec_changed or "reset" in changes:
+        if n_steps or not trainer.history["step"] or points is not None or spec_changed or "reset" in changes or (
+                loaded and trainer.history["step"][-1] != trainer.n_steps):
             trainer.record()
         resolution = _clamp_int(s["resolution"], MIN_RESOLUTION, MAX_RESOLUTION)
         snap = trainer.snapshot(resolution, map_resolution=MAP_RESOLUTION)
@@ -391,12 +426,36 @@ class PlaygroundSession(param.Parameterized):
             boundary=DecisionBoundaryView.prepare(snap),
             layers=LayerView.prepare(snap, trainer.train.y),
             points=points,
-            spec=self._spec if spec_changed else None,
+            spec=self._spec if spec_changed or loaded else None,
+            model_spec=self._spec,
+            circuit_params=trainer.classifier.split(trainer.params)[0].copy(),
+            checkpoint=trainer.checkpoint(max_history_rows=LINK_HISTORY_ROWS) if request.checkpoint else None,
             n_classes=trainer.classifier.n_classes,
+            strategy=trainer.classifier.strategy,
             uses_basis_states=trainer.classifier.uses_basis_states,
             notices=tuple(notices),
             serial=self._serial,
         )
+
+    @staticmethod
+    def _apply_load(trainer: Trainer, load: tuple, notices: list[str]) -> bool:
+        kind, value = load
+        if kind == "checkpoint":
+            try:
+                trainer.restore(value)
+            except ValueError as err:
+                notices.append(f"The trained model in this link does not fit its settings ({err}); "
+                               "starting from the seed instead.")
+                return False
+            return True
+        params = np.asarray(value, dtype=np.float64)
+        if params.shape != trainer.params.shape or not np.all(np.isfinite(params)):
+            notices.append(f"The trained parameters do not fit this model (expected {trainer.params.size} numbers, "
+                           f"got {params.size}); starting from the seed instead.")
+            return False
+        trainer.params = params.copy()
+        trainer.optimizer = make_optimizer(trainer.optimizer.name, trainer.optimizer.learning_rate)  # fresh state
+        return True
 
     # ------------------------------------------------------------------ builders (bounded)
     @staticmethod
@@ -406,23 +465,6 @@ class PlaygroundSession(param.Parameterized):
         n_test = int(round(n * frac))
         noise = min(max(float(s["noise"]), 0.0), 0.5)
         return make_train_test(s["dataset"], n - n_test, n_test, noise=noise, seed=int(s["seed"]))
-
-    @staticmethod
-    def _make_spec(s: dict, n_features: int, current: CircuitSpec | None, *, fresh: bool = False) -> CircuitSpec:
-        n_qubits = _clamp_int(s["n_qubits"], 1, 4)
-        n_layers = _clamp_int(s["n_layers"], 1, 15)
-        kind = "compressed" if s["encoding"] == "compressed" else "original"
-        same_kind = current is not None and all(g.kind == kind for *_, g in current.gates())
-        if fresh or current is None or not same_kind or current.n_features != n_features:
-            build = CircuitSpec.paper if kind == "compressed" else CircuitSpec.original
-            spec = build(n_qubits, n_layers, n_features=n_features)
-        else:
-            # Grow or shrink the current circuit so that untouched gates keep their uids (and parameters).
-            spec = current.with_n_qubits(n_qubits).with_n_layers(n_layers)
-        gate, pattern = ENTANGLERS.get(s["entangler"], ("none", "chain"))
-        if n_qubits > 1 and gate != "none":
-            return spec.with_entanglers(gate, pattern)
-        return spec.with_entanglers("none")
 
     @staticmethod
     def _make_classifier(s: dict, spec: CircuitSpec, n_classes: int, notices: list[str]) -> Classifier:

@@ -1,15 +1,23 @@
-"""Every user setting of the playground as one flat, bounded object that round-trips through the URL."""
+"""Every user setting of the playground as one flat, bounded object that round-trips through the URL.
+
+The circuit is one of the settings. The sidebar's shape settings (``n_qubits``, ``n_layers``, ``entangler``,
+``encoding``) are shortcuts that edit it, and they follow it when the circuit editor changes it, so the two
+never disagree: :class:`PlaygroundSettings` keeps them in step itself.
+"""
 
 from __future__ import annotations
 
 import math
 from typing import Any, Mapping
+from urllib.parse import urlencode
 
 import param
 
 from playground.classifier import COSTS, STRATEGIES
 from playground.datasets import DATASETS
+from playground.links import LinkError, decode_circuit, encode_circuit
 from playground.optim import OPTIMIZERS
+from playground.spec import CircuitSpec, GateSpec
 from playground.trainer import INIT_METHODS
 
 __all__ = [
@@ -21,9 +29,14 @@ __all__ = [
     "MAX_STEPS_PER_FRAME",
     "MAX_RESOLUTION",
     "MIN_RESOLUTION",
+    "MAX_QUBITS",
+    "MAX_LAYERS",
     "QUERY_KEYS",
+    "SHAPE_KEYS",
     "parse_query",
     "to_query",
+    "circuit_from_shape",
+    "shape_of",
 ]
 
 MAX_POINTS = 2000
@@ -31,6 +44,8 @@ MAX_POINTS = 2000
 MAX_STEPS_PER_FRAME = 50
 MIN_RESOLUTION, MAX_RESOLUTION = 20, 200
 MAX_QUERY_VALUE_CHARS = 40
+MAX_QUBITS, MAX_LAYERS = 4, 15
+CUSTOM = "custom"
 
 # value -> (gate, pattern) of CircuitSpec.with_entanglers
 ENTANGLERS: dict[str, tuple[str, str]] = {
@@ -48,6 +63,7 @@ _ENTANGLER_LABELS = {
     "CZ ring": "cz-ring",
     "CNOT chain": "cnot-chain",
     "CNOT ring": "cnot-ring",
+    "Custom (set in the circuit)": CUSTOM,
 }
 LEARNING_RATES = (0.001, 0.003, 0.01, 0.03, 0.05, 0.1, 0.3, 1.0)
 BATCH_SIZES = (1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 2000)
@@ -66,10 +82,15 @@ class PlaygroundSettings(param.Parameterized):
     regenerate = param.Event(doc="Draw a new set of points (new seed).")
 
     # -- model
-    n_qubits = param.Integer(default=1, bounds=(1, 4), doc="Qubits (wires).")
-    n_layers = param.Integer(default=4, bounds=(1, 15), doc="Layers: how often the data is re-uploaded.")
-    entangler = param.Selector(default="cz-chain", objects=_ENTANGLER_LABELS, doc="Two-qubit gates after each layer but the last.")
-    encoding = param.Selector(default="compressed", objects={"Compressed U(θ + w∘x)": "compressed", "Original U(θ)·U(x)": "original"}, doc="The paper's two layer forms.")
+    circuit = param.ClassSelector(class_=CircuitSpec, default=CircuitSpec.paper(1, 4), doc=(
+        "The circuit. The four shape settings below edit it; the circuit editor edits it gate by gate."))
+    n_qubits = param.Integer(default=1, bounds=(1, MAX_QUBITS), doc="Qubits (wires).")
+    n_layers = param.Integer(default=4, bounds=(1, MAX_LAYERS), doc="Layers: how often the data is re-uploaded.")
+    entangler = param.Selector(default="cz-chain", objects=_ENTANGLER_LABELS, doc=(
+        "Two-qubit gates after each layer but the last ('custom' when the circuit sets them layer by layer)."))
+    encoding = param.Selector(default="compressed", objects={
+        "Compressed U(θ + w∘x)": "compressed", "Original U(θ)·U(x)": "original", "Custom (set in the circuit)": CUSTOM,
+    }, doc="The paper's two layer forms in every slot ('custom' when the circuit mixes gates).")
     cost = param.Selector(default="fidelity", objects=list(COSTS), doc="Cost function.")
     readout = param.Selector(default="state", objects=list(STRATEGIES), doc="How several qubits are read out.")
     init = param.Selector(default="uniform", objects=list(INIT_METHODS), doc="Starting parameters.")
@@ -84,6 +105,41 @@ class PlaygroundSettings(param.Parameterized):
     steps_per_frame = param.Integer(default=5, bounds=(1, MAX_STEPS_PER_FRAME), doc="Training steps between two pictures.")
     resolution = param.Integer(default=100, bounds=(MIN_RESOLUTION, MAX_RESOLUTION), step=10, doc="Pixels per side of the decision-boundary grid.")
 
+    def __init__(self, **params):
+        circuit = params.pop("circuit", None)
+        super().__init__(**params)
+        self._syncing = False
+        n_features = DATASETS[self.dataset].n_features
+        if circuit is None:
+            circuit = circuit_from_shape(None, self.n_qubits, self.n_layers, self.entangler, self.encoding, n_features)
+        self.circuit = fit_circuit(circuit, n_features)
+        self.param.watch(self._on_shape, list(SHAPE_KEYS))
+        self.param.watch(self._on_dataset, "dataset")
+        self.param.watch(self._on_circuit, "circuit")
+        self._on_circuit(None)
+
+    def _on_shape(self, *events) -> None:
+        if self._syncing:
+            return
+        self.circuit = circuit_from_shape(
+            self.circuit, self.n_qubits, self.n_layers, self.entangler, self.encoding, self.circuit.n_features)
+
+    def _on_dataset(self, event) -> None:
+        n_features = DATASETS[self.dataset].n_features
+        if n_features != self.circuit.n_features:
+            self.circuit = self.circuit.with_n_features(n_features)
+
+    def _on_circuit(self, event) -> None:
+        """Let the shape settings show the circuit (without editing it back)."""
+        shape = shape_of(self.circuit, self.entangler)
+        changed = {k: v for k, v in shape.items() if getattr(self, k) != v}
+        if changed:
+            self._syncing = True
+            try:
+                self.param.update(changed)
+            finally:
+                self._syncing = False
+
     @property
     def n_test(self) -> int:
         return int(round(self.n_samples * self.test_fraction))
@@ -93,11 +149,73 @@ class PlaygroundSettings(param.Parameterized):
         return self.n_samples - self.n_test
 
 
+SHAPE_KEYS = ("n_qubits", "n_layers", "entangler", "encoding")
 # What the URL may set (the flat, shareable state); events and view toggles are left out on purpose.
 QUERY_KEYS = (
-    "dataset", "n_samples", "test_fraction", "noise", "seed", "n_qubits", "n_layers", "entangler", "encoding",
+    "dataset", "n_samples", "test_fraction", "noise", "seed", *SHAPE_KEYS, "circuit",
     "cost", "readout", "init", "optimizer", "learning_rate", "batch_size", "steps_per_frame", "resolution", "playing",
 )
+_LONG_KEYS = {"circuit"}  # encoded values (playground.links bounds their length itself)
+
+
+def fit_circuit(circuit: CircuitSpec, n_features: int) -> CircuitSpec:
+    """``circuit`` within the page's bounds: at most MAX_QUBITS wires and MAX_LAYERS layers, for the data's features."""
+    if circuit.n_qubits > MAX_QUBITS:
+        circuit = circuit.with_n_qubits(MAX_QUBITS)
+    if circuit.n_layers > MAX_LAYERS:
+        circuit = circuit.with_n_layers(MAX_LAYERS)
+    if circuit.n_features != n_features:
+        circuit = circuit.with_n_features(n_features)
+    return circuit
+
+
+def _encoding_of(circuit: CircuitSpec) -> str:
+    kinds = {g.kind for *_, g in circuit.gates()}
+    full = all(len(slot) == 1 for layer in circuit.layers for slot in layer.slots)
+    if full and kinds in ({"compressed"}, {"original"}):
+        return kinds.pop()
+    return CUSTOM
+
+
+def _with_entangler_setting(circuit: CircuitSpec, entangler: str) -> CircuitSpec:
+    gate, pattern = ENTANGLERS[entangler]
+    if circuit.n_qubits == 1 or gate == "none":
+        return circuit.with_entanglers("none")
+    return circuit.with_entanglers(gate, pattern)
+
+
+def circuit_from_shape(current: CircuitSpec | None, n_qubits: int, n_layers: int, entangler: str, encoding: str,
+                       n_features: int) -> CircuitSpec:
+    """The circuit the shape settings ask for, made from ``current`` by as small an edit as possible.
+
+    Growing or shrinking keeps every untouched gate (its uid, so its trained values); a new encoding rebuilds
+    every slot; a ``custom`` entangler or encoding leaves those parts of ``current`` as they are.
+    """
+    if current is None or current.n_features != n_features or (encoding != CUSTOM and _encoding_of(current) != encoding):
+        build = CircuitSpec.original if encoding == "original" else CircuitSpec.paper
+        spec = build(n_qubits, n_layers, n_features=n_features)
+        if current is not None and entangler == CUSTOM:
+            entangler = "none"
+    else:
+        kind = encoding if encoding != CUSTOM else "compressed"
+        spec = current.with_n_qubits(n_qubits, GateSpec(kind)).with_n_layers(n_layers)
+    if entangler == CUSTOM:
+        return spec
+    return _with_entangler_setting(spec, entangler)
+
+
+def shape_of(circuit: CircuitSpec, entangler: str = "none") -> dict[str, Any]:
+    """The shape settings that describe ``circuit`` (``entangler`` is kept on one wire, where none applies)."""
+    shape = {"n_qubits": circuit.n_qubits, "n_layers": circuit.n_layers, "encoding": _encoding_of(circuit)}
+    if circuit.n_qubits > 1 or circuit.uses_entanglement():
+        shape["entangler"] = CUSTOM
+        for value in ENTANGLERS:
+            if _with_entangler_setting(circuit, value) == circuit:
+                shape["entangler"] = value
+                break
+    else:
+        shape["entangler"] = entangler
+    return shape
 
 
 def _shown(raw: str) -> str:
@@ -147,6 +265,18 @@ def parse_query(args: Mapping[str, Any]) -> tuple[dict[str, Any], list[str]]:
         if isinstance(raw, bytes):
             raw = raw.decode("utf-8", "replace")
         raw = str(raw).strip()
+        if key in _LONG_KEYS:
+            try:
+                circuit = decode_circuit(raw)
+            except LinkError as err:
+                notices.append(f"The circuit in this link could not be read ({err}); using the default circuit.")
+                continue
+            if circuit.n_qubits > MAX_QUBITS or circuit.n_layers > MAX_LAYERS:
+                notices.append(f"circuit: this page allows at most {MAX_QUBITS} qubits and {MAX_LAYERS} layers; "
+                               "the circuit was cut down to fit.")
+                circuit = fit_circuit(circuit, circuit.n_features)
+            values[key] = circuit
+            continue
         if len(raw) > MAX_QUERY_VALUE_CHARS:
             notices.append(f"{key}: value too long; ignored.")
             continue
@@ -194,12 +324,33 @@ def parse_query(args: Mapping[str, Any]) -> tuple[dict[str, Any], list[str]]:
     return values, notices
 
 
-def to_query(settings: PlaygroundSettings) -> str:
-    """The shareable query string of ``settings`` (only values that differ from the defaults)."""
-    from urllib.parse import urlencode
+def _without_uids(circuit: CircuitSpec) -> dict:
+    data = circuit.to_dict()
+    for layer in data["layers"]:
+        for slot in layer["slots"]:
+            for gate in slot:
+                gate.pop("uid", None)
+    return data
 
-    out = {}
+
+def to_query(settings: PlaygroundSettings, *, skip: tuple[str, ...] = ("playing",)) -> str:
+    """The shareable query string of ``settings`` (only values that differ from the defaults).
+
+    The circuit travels as ``circuit=c1.…`` (see :mod:`playground.links`) unless the shape settings alone
+    rebuild it, in which case the link keeps the short, readable ``n_layers=…`` form.
+    """
+    out: dict[str, Any] = {}
+    circuit = settings.circuit
+    rebuilt = circuit_from_shape(None, settings.n_qubits, settings.n_layers, settings.entangler, settings.encoding,
+                                 circuit.n_features) if CUSTOM not in (settings.entangler, settings.encoding) else None
+    by_shape = rebuilt is not None and _without_uids(rebuilt) == _without_uids(circuit)
     for key in QUERY_KEYS:
+        if key in skip or (not by_shape and key in SHAPE_KEYS):
+            continue
+        if key == "circuit":
+            if not by_shape:
+                out[key] = encode_circuit(circuit)
+            continue
         value = getattr(settings, key)
         if value != settings.param[key].default:
             out[key] = int(value) if isinstance(value, bool) else value

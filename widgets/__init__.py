@@ -10,3 +10,5 @@ from .frame_clock import FrameClock  # noqa: F401
 from .layers import LayerView  # noqa: F401
 from .metrics import MetricsView  # noqa: F401
 from .run_status import RunStatus  # noqa: F401
+from .share import ShareControls  # noqa: F401
+from .url_state import UrlState  # noqa: F401

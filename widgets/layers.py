@@ -124,9 +124,9 @@ class LayerView(pn.viewable.Viewer):
         fig.min_border_left = 40
         fig.min_border_top = 8
         fig.image_rgba(image="image", x="x", y="y", dw="dw", dh="dh", source=self.mosaic_source)
-        cols = fig.quad(left="left", right="right", bottom="bottom", top="top", source=self.columns_source,
-                        fill_alpha=0.0, line_alpha=0.0, nonselection_fill_alpha=0.0, nonselection_line_alpha=0.0,
-                        selection_fill_alpha=0.0, selection_line_alpha=0.0)
+        fig.quad(left="left", right="right", bottom="bottom", top="top", source=self.columns_source,
+                 fill_alpha=0.0, line_alpha=0.0, nonselection_fill_alpha=0.0, nonselection_line_alpha=0.0,
+                 selection_fill_alpha=0.0, selection_line_alpha=0.0)
         fig.quad(left="left", right="right", bottom="bottom", top="top", source=self.highlight_source,
                  fill_alpha=0.0, line_color="#14171f", line_width=2.5)
         fig.add_layout(LabelSet(x="tx", y="ty", text="text", source=self.columns_source, text_align="center",

@@ -14,7 +14,8 @@ def test_views_show_the_first_frame():
     assert len(app._spheres) == 2
     assert app._spheres[0].points.shape == (app.settings.n_train, 3)
     assert app.layers.layer == 3
-    assert "2 qubits, 3 layers" in app.diagram.svg
+    assert (app.editor.spec.n_qubits, app.editor.spec.n_layers) == (2, 3)
+    assert app.editor.spec == app.session._trainer.classifier.spec
     assert len(app.metrics.source.data["step"]) == 1
 
 

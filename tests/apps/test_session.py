@@ -11,6 +11,7 @@ import pytest
 from apps.session import Frame, FrameRequest, PlaygroundSession
 from apps.settings import MAX_STEPS_PER_FRAME, PlaygroundSettings
 from apps.workers import FramePool
+from playground.spec import CircuitSpec
 
 
 def _session(**values):
@@ -139,13 +140,13 @@ def test_too_many_classes_for_basis_states_fall_back_with_a_notice():
 
 def test_bad_request_values_are_clamped():
     s, sess = _session()
-    values = dict(sess._capture().settings, n_samples=10**9, resolution=10**6, n_layers=99, n_qubits=-3,
+    values = dict(sess._capture().settings, n_samples=10**9, resolution=10**6, circuit=CircuitSpec.paper(6, 20),
                   noise=5.0, test_fraction=2.0, batch_size=10**9)
     frame = sess.compute_frame(FrameRequest(values, frozenset({"dataset"}), 10**6))
     assert frame.error is None
     assert frame.n_steps == MAX_STEPS_PER_FRAME
     assert frame.snapshot.grid_proba.shape[0] == 200
-    assert frame.spec.n_layers == 15 and frame.spec.n_qubits == 1
+    assert frame.spec.n_layers == 15 and frame.spec.n_qubits == 4
     assert frame.points.train.n_samples + frame.points.test.n_samples == 2000
 
 

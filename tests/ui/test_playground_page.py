@@ -28,7 +28,7 @@ def test_page_loads_with_every_control_and_no_error(app):
     assert page.get_by_role("slider", name="Qubits", exact=True).count() == 1
     assert page.get_by_test_id("step").inner_text() == "0"
     assert page.get_by_test_id("epoch").inner_text() == "0"
-    assert page.get_by_role("img", name=re.compile("Circuit diagram: 1 qubit, 4 layers")).count() == 1
+    assert page.get_by_role("group", name=re.compile("^Circuit: 1 qubit · 4 layers")).count() == 1
     assert app.source_length("boundary-image") == 1
     assert app.source_length("boundary-train") == 200
     assert page.locator("canvas[aria-label^='Bloch sphere']").count() >= 2  # final states and layer by layer
@@ -108,7 +108,7 @@ def test_changing_layers_mid_training_keeps_training(app):
     handle.press("ArrowRight")
     handle.press("ArrowRight")
     app.wait_until(
-        lambda: app.page.get_by_role("img", name=re.compile("Circuit diagram: 1 qubit, 6 layers")).count() == 1,
+        lambda: app.page.get_by_role("group", name=re.compile("^Circuit: 1 qubit · 6 layers")).count() == 1,
         what="the 6-layer circuit",
     )
     after_change = app.number("step")
@@ -150,7 +150,7 @@ def test_url_values_are_clamped_with_an_escaped_notice(app):
     assert "n_layers" in text and "using 1" in text
     assert "<script>" in text  # shown as text ...
     assert app.page.locator("script:text('alert(1)')").count() == 0  # ... never as markup
-    assert app.page.get_by_role("img", name=re.compile("Circuit diagram: 4 qubits, 1 layer,")).count() == 1
+    assert app.page.get_by_role("group", name=re.compile("^Circuit: 4 qubits · 1 layer ")).count() == 1
     assert app.page.get_by_role("slider").count() > 0
 
 

@@ -1,0 +1,97 @@
+"""Address bar ↔ server: write the page's state into the URL as history entries, and hear Back and Forward."""
+
+from __future__ import annotations
+
+import re
+from typing import Any, Callable
+
+import param
+from panel.custom import JSComponent
+
+__all__ = ["UrlState", "MAX_SEARCH_CHARS"]
+
+_BASE = re.compile(r"^https?://[^\s?#\"'<>]+$")
+#: The longest query string the browser side reports back (a circuit link is a few hundred characters).
+MAX_SEARCH_CHARS = 40_000
+
+_ESM = """
+export function render({ model, el }) {
+  // The URL is the save file: the server sends the query string it wants; "push" makes a new history entry
+  // (Back undoes it), "replace" rewrites the current one, "auto" pushes unless the last push was a moment
+  // ago, so that dragging a slider makes one entry, not fifty.
+  let lastPush = 0;
+  function write() {
+    const search = model.search;
+    if (typeof search !== "string" || (search !== "" && search[0] !== "?")) return;
+    if (search === window.location.search) return;
+    const url = window.location.pathname + search + window.location.hash;
+    const now = Date.now();
+    const push = model.mode === "push" || (model.mode === "auto" && now - lastPush > model.merge_ms);
+    if (push) { window.history.pushState(null, "", url); lastPush = now; }
+    else window.history.replaceState(null, "", url);
+  }
+  function popped() { model.send_msg({ search: window.location.search }); }
+  window.addEventListener("popstate", popped);
+  model.send_msg({ base: window.location.origin + window.location.pathname });
+  model.on("serial", write);
+  if (model.serial > 0) write();  // a write asked for before this part of the page was drawn
+  model.on("remove", () => window.removeEventListener("popstate", popped));
+  el.style.display = "none";
+}
+"""
+
+
+class UrlState(JSComponent):
+    """Keeps the address bar in step with the server and reports Back/Forward.
+
+    Call :meth:`show` with a query string; when the person goes Back or Forward, ``on_navigate`` is called
+    (on the document thread) with the query string the browser now shows, which the app applies without
+    writing a new entry. Nothing from the browser is trusted: the query string is length-checked here and
+    parsed by the app's validator.
+
+    Example
+    -------
+    >>> url = UrlState(on_navigate=lambda search: print("back to", search))
+    >>> url.show("?n_layers=5", mode="push")
+    """
+
+    search = param.String(default="", doc="The query string the page should show ('' or starting with '?').")
+    mode = param.Selector(default="auto", objects=["push", "replace", "auto"], doc="How the next write is made.")
+    merge_ms = param.Integer(default=800, bounds=(0, 60_000), doc="'auto' writes within this long of a push replace it.")
+    serial = param.Integer(default=0, doc="Bumped with every write, so that the browser applies it.")
+    base = param.String(default="", doc="The page's address without the query (http(s)://host/path), once known.")
+
+    _esm = _ESM
+
+    def __init__(self, on_navigate: Callable[[str], None] | None = None, **params):
+        params.setdefault("width", 0)
+        params.setdefault("height", 0)
+        params.setdefault("margin", 0)
+        super().__init__(**params)
+        self._on_navigate = on_navigate
+
+    def show(self, search: str, *, mode: str = "auto") -> None:
+        """Put ``search`` (``"?a=1&b=2"``, or ``""``) in the address bar."""
+        if search and not search.startswith("?"):
+            search = "?" + search
+        self.param.update(search=search, mode=mode, serial=self.serial + 1)
+
+    def link(self, search: str) -> str:
+        """The full address of the page with ``search`` (relative while the browser has not said where it is)."""
+        if search and not search.startswith("?"):
+            search = "?" + search
+        return (self.base or "") + search
+
+    def _handle_msg(self, data: Any) -> None:
+        if not isinstance(data, dict):
+            return
+        base = data.get("base")
+        if isinstance(base, str) and len(base) <= 2000 and _BASE.match(base):
+            self.base = base
+            return
+        search = data.get("search")
+        if not isinstance(search, str) or len(search) > MAX_SEARCH_CHARS:
+            return
+        self.search = search  # what the page shows now; a later show() of the same text writes nothing
+        if self._on_navigate is not None:
+            self._on_navigate(search)
