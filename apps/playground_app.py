@@ -16,6 +16,7 @@ import io
 import logging
 import math
 import time
+from contextlib import contextmanager
 from dataclasses import replace
 from html import escape
 from pathlib import Path
@@ -159,6 +160,7 @@ class PlaygroundApp(pn.viewable.Viewer):
         self._url_live = False  # the address bar is written only once the page is up
         self._navigating = False  # applying Back/Forward: rewrite the current entry, never push
         self._edit_mode = "auto"
+        self._url_batch = 0
         self._doc = None
         self._notice = pn.pane.HTML("", stylesheets=[_NOTICE_CSS], visible=False, margin=(4, 10), name="notice")
         self._show_notices()
@@ -281,13 +283,24 @@ class PlaygroundApp(pn.viewable.Viewer):
         if circuit is not None:
             self.settings.circuit = circuit.with_n_features(self.settings.circuit.n_features)
 
+    @contextmanager
+    def _one_entry(self, mode: str = "push"):
+        """Changes made inside make one address-bar write (one history entry with ``push``: Back undoes them)."""
+        self._edit_mode = mode
+        self._url_batch += 1
+        try:
+            yield
+        finally:
+            self._url_batch -= 1
+            if not self._url_batch:
+                self._edit_mode = "auto"
+                if self._url_mode is not None:
+                    self._request_url(self._url_mode)
+
     def _on_editor_spec(self, event) -> None:
         if event.new != self.settings.circuit:
-            self._edit_mode = "push"  # one history entry per edit: Back undoes it
-            try:
+            with self._one_entry("push"):  # one history entry per edit: Back undoes it
                 self.settings.circuit = event.new
-            finally:
-                self._edit_mode = "auto"
 
     def _on_settings_circuit(self, event) -> None:
         if event.new != self.editor.spec:
@@ -305,6 +318,8 @@ class PlaygroundApp(pn.viewable.Viewer):
         rank = {"auto": 0, "push": 1, "replace": 2}
         if self._url_mode is None or rank[mode] > rank[self._url_mode]:
             self._url_mode = mode
+        if self._url_batch:
+            return  # written once the batch ends
         if self._doc is None:
             self._flush_url()
         elif not self._url_scheduled:
@@ -313,7 +328,9 @@ class PlaygroundApp(pn.viewable.Viewer):
 
     def _flush_url(self) -> None:
         mode, self._url_mode, self._url_scheduled = self._url_mode or "auto", None, False
-        self.url.show(to_query(self.settings), mode=mode)
+        query = to_query(self.settings)
+        if ("?" + query if query else "") != self.url.search:  # the same address twice is one entry
+            self.url.show(query, mode=mode)
         self._update_link()
 
     def _on_navigate(self, search: str) -> None:
@@ -327,7 +344,8 @@ class PlaygroundApp(pn.viewable.Viewer):
             full.pop("circuit", None)
         self._navigating = True
         try:
-            self._apply_values(full)
+            with self._one_entry("replace"):
+                self._apply_values(full)
         finally:
             self._navigating = False
         self._show_notices(url=" ".join(notices))
@@ -376,12 +394,9 @@ class PlaygroundApp(pn.viewable.Viewer):
         """Start from a gallery entry: its settings, then its circuit (one history entry), training paused."""
         entry = GALLERY[key]
         self.settings.playing = False
-        self._edit_mode = "push"
-        try:
+        with self._one_entry("push"):
             self._apply_values({**entry.settings, "circuit": entry.circuit()})
             self.settings.reset = True
-        finally:
-            self._edit_mode = "auto"
         self._gallery_text.object = (f'<div style="font-size:14px;line-height:1.4"><b>{escape(entry.title)}</b><br>'
                                      f"{escape(entry.lesson)}</div>")
         self._show_notices(file="")
@@ -439,11 +454,8 @@ class PlaygroundApp(pn.viewable.Viewer):
             self.share.message = f"Could not open {filename}: {err}"
             return
         self.settings.playing = False
-        self._edit_mode = "push"
-        try:
+        with self._one_entry("push"):
             self._apply_values(values)
-        finally:
-            self._edit_mode = "auto"
         if params is not None:
             self.session.load(params=params)
         self._show_notices(file="")

@@ -55,7 +55,8 @@ class UrlState(JSComponent):
     >>> url.show("?n_layers=5", mode="push")
     """
 
-    search = param.String(default="", doc="The query string the page should show ('' or starting with '?').")
+    search = param.String(default=None, allow_None=True, doc=(
+        "The query string the page shows ('' or starting with '?'); None until this object first writes it."))
     mode = param.Selector(default="auto", objects=["push", "replace", "auto"], doc="How the next write is made.")
     merge_ms = param.Integer(default=800, bounds=(0, 60_000), doc="'auto' writes within this long of a push replace it.")
     serial = param.Integer(default=0, doc="Bumped with every write, so that the browser applies it.")
