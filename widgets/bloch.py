@@ -275,7 +275,25 @@ export function render({ model, el }) {
   tip.style.cssText = "position:absolute;display:none;pointer-events:none;white-space:pre;z-index:10;" +
     "font:12px/1.35 " + FONT + ";color:#111;background:rgba(255,255,255,0.96);border:1px solid #8a8f98;" +
     "border-radius:4px;padding:4px 7px;box-shadow:0 1px 4px rgba(0,0,0,0.18);";
-  wrap.append(canvas, tip);
+  // A picture of the sphere as it is turned now: the canvas as a PNG file.
+  const save = document.createElement("button");
+  save.type = "button";
+  save.textContent = "⤓ PNG";
+  save.setAttribute("aria-label", "Save this sphere as a PNG picture");
+  save.title = "Save as PNG";
+  save.style.cssText = "position:absolute;top:4px;right:4px;z-index:5;font:12px/1 " + FONT + ";color:#1f3a5f;" +
+    "background:rgba(255,255,255,0.9);border:1px solid #c5ccd6;border-radius:4px;padding:4px 6px;cursor:pointer;";
+  save.addEventListener("click", () => {
+    canvas.toBlob((blob) => {
+      if (!blob) return;
+      const a = document.createElement("a");
+      a.href = URL.createObjectURL(blob);
+      a.download = ((model.title || "bloch sphere").replace(/[^A-Za-z0-9_-]+/g, "_") || "bloch_sphere") + ".png";
+      document.body.appendChild(a); a.click(); a.remove();
+      setTimeout(() => URL.revokeObjectURL(a.href), 1000);
+    }, "image/png");
+  });
+  wrap.append(canvas, tip, save);
   el.appendChild(wrap);
   const ctx = canvas.getContext("2d");
 

@@ -115,9 +115,10 @@ class LayerView(pn.viewable.Viewer):
     # ------------------------------------------------------------------ construction (once)
     def _build_figure(self):
         fig = figure(
-            frame_width=self.mosaic_width - 50, frame_height=100, tools="tap", toolbar_location=None,
+            frame_width=self.mosaic_width - 50, frame_height=100, tools="tap,save", toolbar_location="right",
             x_range=(0, 1), y_range=(0, 1), name="layer-maps",
         )
+        fig.toolbar.autohide = True  # the save (PNG) button shows when the pointer is over the maps
         fig.axis.visible = False
         fig.grid.visible = False
         fig.outline_line_color = None

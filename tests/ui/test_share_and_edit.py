@@ -251,3 +251,14 @@ def test_files_and_exports_agree_with_the_page(app, page, tmp_path):
     summary(page, "2 qubits · 3 layers · 30 trainable parameters").wait_for()
     app.wait_until(lambda: np.array_equal(_page_predictions(app)[1], shown), 20, what="the file's predictions")
     assert "moons" in page.url
+
+
+def test_every_view_saves_a_png(app, page):
+    app.open("n_qubits=2&n_layers=2")
+    png = b"\x89PNG\r\n\x1a\n"
+    spheres = page.get_by_role("button", name="Save this sphere as a PNG picture")
+    assert spheres.count() == 3  # the final state of each qubit, and the layer view's sphere
+    with page.expect_download(timeout=30_000) as info:
+        spheres.first.click()
+    assert info.value.suggested_filename == "qubit_0.png"
+    assert open(info.value.path(), "rb").read(8) == png

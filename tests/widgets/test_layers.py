@@ -75,3 +75,18 @@ def test_a_deeper_circuit_keeps_showing_the_last_layer(snapshot_factory):
     assert view.layer == 2  # a layer the person chose stays chosen
     view.update(snapshot_factory(L=1), np.zeros(30, int))
     assert view.layer == 1
+
+
+
+def test_every_bokeh_view_offers_a_png_save_button():
+    """A picture of each view: Bokeh's save tool (the spheres have their own button, see tests/ui)."""
+    from bokeh.models import SaveTool
+
+    from widgets.decision_boundary import DecisionBoundaryView
+    from widgets.metrics import MetricsView
+
+    metrics = MetricsView()
+    figures = [DecisionBoundaryView().figure, metrics.loss_figure, metrics.accuracy_figure, LayerView().figure]
+    for fig in figures:
+        assert any(isinstance(tool, SaveTool) for tool in fig.toolbar.tools), fig.name
+        assert fig.toolbar_location is not None, fig.name
