@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from panel_server import record_problems
 from playground.experiment import Experiment
 
 pytestmark = pytest.mark.ui
@@ -116,9 +117,14 @@ def test_build_from_empty_train_share_and_continue(app, page, browser):
     link = app.wait_until(lambda: "k=k1." in (text := share_link(app)) and text, 20, what="a link with the model")
     here = settle(app, app.number("step"))
     assert link.startswith(app.server.url) and "circuit=c1." in link
+    page.context.grant_permissions(["clipboard-read", "clipboard-write"], origin=app.server.url)
+    exact_button(page, "Copy").click()
+    exact_button(page, "Copied ✓").wait_for()
+    assert page.evaluate("() => navigator.clipboard.readText()") == link
 
     # a fresh page from the link: the same picture ...
     other_page = browser.new_page(viewport={"width": 1440, "height": 900})
+    other_problems = record_problems(other_page, app.server.url + "/")
     try:
         other_page.goto(link)
         other = type(app)(other_page, app.server, app.problems)
@@ -135,6 +141,7 @@ def test_build_from_empty_train_share_and_continue(app, page, browser):
         other_page.screenshot(path=str(app.server.log_path.parent / "shared_link_page.png"), full_page=True)
     finally:
         other_page.close()
+    assert other_problems == []
 
 
 def test_back_undoes_the_last_edit(app, page):
