@@ -27,10 +27,10 @@ import panel as pn
 from bokeh.models import CustomJS
 
 from playground.datasets import DATASETS
-from playground.experiment import DataSpec, Experiment, ExperimentError, TrainingSpec, thin_history
+from playground.experiment import DataSpec, Experiment, ExperimentError, TrainingSpec
 from playground.export import to_openqasm3, to_pennylane_script, to_torch_module
 from playground.links import LinkError, decode_checkpoint, encode_checkpoint
-from playground.trainer import HISTORY_FIELDS
+from playground.trainer import HISTORY_FIELDS, thin_history
 from widgets.bloch import BlochSphere
 from widgets.circuit_editor import CircuitEditor
 from widgets.controls import DataControls, ModelControls, PlaybackControls, TrainingControls

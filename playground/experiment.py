@@ -64,11 +64,14 @@ from typing import Any, Callable
 
 import numpy as np
 
+from .checks import check_int, check_number, fail
+from .checks import is_int as _is_int
+from .checks import is_number as _is_number
 from .classifier import COSTS, STRATEGIES, Classifier
 from .datasets import DATASETS, MAX_CLASSES, MAX_FEATURES, MAX_SAMPLES, Dataset, DatasetError, make_train_test
 from .optim import OPTIMIZERS
 from .spec import CircuitSpec, SpecError
-from .trainer import HISTORY_FIELDS, INIT_METHODS, MAX_BATCH_SIZE, Trainer, fit_best
+from .trainer import HISTORY_FIELDS, INIT_METHODS, MAX_BATCH_SIZE, Trainer, fit_best, thin_history
 
 __all__ = [
     "Experiment",
@@ -111,31 +114,12 @@ class ExperimentError(ValueError):
 # ------------------------------------------------------------------------------------------------ checks
 
 
-def _show(value: Any) -> str:
-    if isinstance(value, list):
-        return f"a list of {len(value)}"
-    if isinstance(value, dict):
-        return "an object"
-    shown = repr(value)
-    return shown if len(shown) <= 60 else shown[:57] + "..."
-
-
 def _fail(where: str, expected: str, got: Any) -> ExperimentError:
-    return ExperimentError(f"{where}: expected {expected}, got {_show(got)}")
-
-
-def _is_int(value: Any) -> bool:
-    return isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_))
-
-
-def _is_number(value: Any) -> bool:
-    return isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, (bool, np.bool_))
+    return fail(where, expected, got, ExperimentError)
 
 
 def _int(where: str, value: Any, lo: int, hi: int) -> int:
-    if not _is_int(value) or not lo <= value <= hi:
-        raise _fail(where, f"an integer in {lo}..{hi}", value)
-    return int(value)
+    return check_int(where, value, lo, hi, ExperimentError)
 
 
 def _opt_int(where: str, value: Any, lo: int, hi: int) -> int | None:
@@ -143,11 +127,7 @@ def _opt_int(where: str, value: Any, lo: int, hi: int) -> int | None:
 
 
 def _number(where: str, value: Any, lo: float = -math.inf, hi: float = math.inf, what: str | None = None) -> float:
-    if not _is_number(value) or not math.isfinite(value) or not lo <= value <= hi:
-        if what is None:
-            what = "a finite number" if (lo, hi) == (-math.inf, math.inf) else f"a number in [{lo:g}, {hi:g}]"
-        raise _fail(where, what, value)
-    return float(value)
+    return check_number(where, value, lo, hi, what, ExperimentError)
 
 
 def _choice(where: str, value: Any, choices) -> str:
@@ -529,15 +509,6 @@ def _check_history(history: Any) -> dict[str, list]:
                 clean.append(_number(where, v, what="null or a finite number"))
         out[key] = clean
     return out
-
-
-def thin_history(history: dict[str, list], max_rows: int) -> dict[str, list]:
-    """Keep at most ``max_rows`` rows, evenly spaced, always the first and the last."""
-    n = len(history["step"])
-    if n <= max_rows:
-        return {k: list(v) for k, v in history.items()}
-    keep = np.unique(np.round(np.linspace(0, n - 1, max_rows)).astype(np.int64))
-    return {k: [v[i] for i in keep] for k, v in history.items()}
 
 
 # ------------------------------------------------------------------------------------------------ experiment

@@ -8,11 +8,18 @@ as plain JSON-able data with :meth:`state_dict` and :meth:`load_state`.
 
 from __future__ import annotations
 
-import math
 from collections import deque
 from typing import Any, Callable
 
 import numpy as np
+
+from .checks import check_bool as _check_bool
+from .checks import check_int as _check_int
+from .checks import check_keys as _check_keys
+from .checks import check_number as _check_number
+from .checks import check_vector as _check_vector
+from .checks import fail as _fail
+from .checks import show as _show
 
 __all__ = ["Optimizer", "Adam", "SGD", "LBFGS", "OPTIMIZERS", "make_optimizer"]
 
@@ -22,95 +29,6 @@ MAX_LEARNING_RATE = 10.0
 MAX_LBFGS_HISTORY = 1000
 MAX_LBFGS_EVALS = 1000
 MAX_COUNT = 10**9
-
-
-# ------------------------------------------------------------------------------------------------ checks
-# Shared with :mod:`playground.trainer`: every failure is one ValueError line "field: expected ..., got ...".
-
-
-def _show(value: Any) -> str:
-    if isinstance(value, (list, tuple)):
-        return f"a list of {len(value)}"
-    if isinstance(value, dict):
-        return "an object"
-    if isinstance(value, np.ndarray):
-        return f"an array of shape {value.shape}"
-    shown = repr(value)
-    return shown if len(shown) <= 60 else shown[:57] + "..."
-
-
-def _fail(where: str, expected: str, got: Any) -> ValueError:
-    return ValueError(f"{where}: expected {expected}, got {_show(got)}")
-
-
-def _is_int(value: Any) -> bool:
-    return isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_))
-
-
-def _is_number(value: Any) -> bool:
-    return isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, (bool, np.bool_))
-
-
-def _check_int(where: str, value: Any, lo: int, hi: int) -> int:
-    if not _is_int(value) or not lo <= value <= hi:
-        raise _fail(where, f"an integer in {lo}..{hi}", value)
-    return int(value)
-
-
-def _check_number(where: str, value: Any, lo: float = -math.inf, hi: float = math.inf, what: str | None = None) -> float:
-    ok = _is_number(value)
-    if ok:
-        try:
-            value_f = float(value)
-        except OverflowError:
-            ok = False
-        else:
-            ok = math.isfinite(value_f) and lo <= value_f <= hi
-    if not ok:
-        if what is None:
-            what = "a finite number" if (lo, hi) == (-math.inf, math.inf) else f"a number in [{lo:g}, {hi:g}]"
-        raise _fail(where, what, value)
-    return value_f
-
-
-def _check_bool(where: str, value: Any) -> bool:
-    if not isinstance(value, (bool, np.bool_)):
-        raise _fail(where, "true or false", value)
-    return bool(value)
-
-
-def _check_vector(where: str, value: Any, n: int) -> np.ndarray:
-    """A list of exactly ``n`` finite numbers as a new float64 array of shape (n,) (exact for JSON floats)."""
-    if isinstance(value, np.ndarray) and value.ndim == 1:
-        value = value.tolist()
-    if not isinstance(value, (list, tuple)) or len(value) != n:
-        raise _fail(where, f"a list of {n} finite numbers", value)
-    for i, v in enumerate(value):
-        if not _is_number(v):
-            raise _fail(f"{where}[{i}]", "a finite number", v)
-        if _is_int(v):
-            try:
-                float(v)
-            except OverflowError:
-                raise _fail(f"{where}[{i}]", "a finite number", v) from None
-    arr = np.array(value, dtype=np.float64)
-    if not np.all(np.isfinite(arr)):
-        i = int(np.flatnonzero(~np.isfinite(arr))[0])
-        raise _fail(f"{where}[{i}]", "a finite number", value[i])
-    return arr
-
-
-def _check_keys(where: str, data: Any, keys: tuple[str, ...]) -> dict:
-    """``data`` must be a dict with exactly ``keys``."""
-    if not isinstance(data, dict):
-        raise _fail(where, "an object with the keys " + ", ".join(keys), data)
-    unknown = sorted(str(k) for k in data if k not in keys)
-    if unknown:
-        raise ValueError(f"{where}: expected only the keys {', '.join(keys)}, got {unknown[0]!r}")
-    for k in keys:
-        if k not in data:
-            raise ValueError(f"{where}.{k}: expected a value, got none (the key is missing)")
-    return data
 
 
 def _plain(arr: np.ndarray | None) -> list[float] | None:

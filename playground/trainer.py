@@ -23,18 +23,13 @@ import numpy as np
 from . import engine
 from .classifier import Classifier, label_bloch_vectors
 from .datasets import Dataset
-from .optim import (
-    MAX_COUNT,
-    OPTIMIZERS,
-    Optimizer,
-    _check_int,
-    _check_keys,
-    _check_number,
-    _check_vector,
-    _fail,
-    _is_int,
-    make_optimizer,
-)
+from .checks import check_int as _check_int
+from .checks import check_keys as _check_keys
+from .checks import check_number as _check_number
+from .checks import check_vector as _check_vector
+from .checks import fail as _fail
+from .checks import is_int as _is_int
+from .optim import MAX_COUNT, OPTIMIZERS, Optimizer, make_optimizer
 
 __all__ = [
     "Trainer",
@@ -42,6 +37,7 @@ __all__ = [
     "parameter_index_map",
     "carry_parameters",
     "fit_best",
+    "thin_history",
     "restart_seeds",
     "INIT_METHODS",
     "HISTORY_FIELDS",
@@ -355,7 +351,7 @@ class Trainer:
         if in_use and self._order_rng is None:  # an order set from outside _next_batch cannot be redrawn
             raise ValueError("checkpoint: expected a batch order drawn by this trainer, got one set from outside")
         history = {}
-        for k, vals in _thin_history(self.history, int(max_history_rows)).items():
+        for k, vals in thin_history(self.history, int(max_history_rows)).items():
             history[k] = [int(v) for v in vals] if k in ("step", "epoch") else [_json_float(v) for v in vals]
         return {
             "version": CHECKPOINT_VERSION,
@@ -485,8 +481,8 @@ def _json_float(value) -> float | None:
     return value if math.isfinite(value) else None
 
 
-def _thin_history(history: dict[str, list], max_rows: int) -> dict[str, list]:
-    """Keep at most ``max_rows`` rows, evenly spaced, always the first and the last (as experiment.thin_history)."""
+def thin_history(history: dict[str, list], max_rows: int) -> dict[str, list]:
+    """Keep at most ``max_rows`` rows, evenly spaced, always the first and the last."""
     n = len(history["step"])
     if n <= max_rows:
         return {k: list(v) for k, v in history.items()}

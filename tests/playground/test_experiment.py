@@ -315,6 +315,7 @@ MANGLES = {
     "training batch": (_set(["training", "batch_size"], 0), "training.batch_size: expected an integer in 1..20000"),
     "training lr zero": (_set(["training", "learning_rate"], 0.0), "training.learning_rate: expected null or a number"),
     "training lr text": (_set(["training", "learning_rate"], "fast"), "training.learning_rate: expected a number"),
+    "training lr too large for a float": (_set(["training", "learning_rate"], 10**400), "training.learning_rate: expected"),
     "training init": (_set(["training", "init"], "normal"), "training.init: expected one of"),
     "training missing key": (_delete(["training", "seed"]), "training.seed: expected a value"),
     "history lengths": (_history_length, "history.loss: expected 1 values"),
@@ -324,6 +325,7 @@ MANGLES = {
     "history missing key": (_delete(["history", "epoch"]), "history.epoch: expected a value"),
     "metrics accuracy": (_set(["metrics", "test_accuracy"], 1.5), "metrics.test_accuracy: expected a number in [0, 1]"),
     "metrics loss text": (_set(["metrics", "final_loss"], "low"), "metrics.final_loss: expected a finite number"),
+    "metrics loss too large for a float": (_set(["metrics", "final_loss"], -(10**400)), "metrics.final_loss: expected"),
     "metrics without params": (_set(["params"], None), "metrics: expected null when params is null"),
     "metrics not an object": (_set(["metrics"], 0.9), "metrics: expected a JSON object"),
 }
