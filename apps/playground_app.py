@@ -27,10 +27,11 @@ import panel as pn
 from bokeh.models import CustomJS
 
 from playground.datasets import DATASETS
-from playground.experiment import DataSpec, Experiment, ExperimentError, TrainingSpec
+from playground.experiment import DataSpec, Experiment, ExperimentError, TrainingSpec, file_history
 from playground.export import to_openqasm3, to_pennylane_script, to_torch_module
 from playground.links import LinkError, decode_checkpoint, encode_checkpoint
-from playground.trainer import HISTORY_FIELDS, thin_history
+from playground.optim import make_optimizer
+from playground.trainer import HISTORY_FIELDS
 from widgets.bloch import BlochSphere
 from widgets.circuit_editor import CircuitEditor
 from widgets.controls import DataControls, ModelControls, PlaybackControls, TrainingControls
@@ -158,7 +159,6 @@ class PlaygroundApp(pn.viewable.Viewer):
         self._url_mode: str | None = None  # the strongest write asked for since the last one
         self._url_scheduled = False
         self._url_live = False  # the address bar is written only once the page is up
-        self._navigating = False  # applying Back/Forward: rewrite the current entry, never push
         self._edit_mode = "auto"
         self._url_batch = 0
         self._doc = None
@@ -285,14 +285,17 @@ class PlaygroundApp(pn.viewable.Viewer):
 
     @contextmanager
     def _one_entry(self, mode: str = "push"):
-        """Changes made inside make one address-bar write (one history entry with ``push``: Back undoes them)."""
-        self._edit_mode = mode
+        """Changes made inside make one address-bar write (one history entry with ``push``: Back undoes them);
+        the outermost block sets the mode."""
+        outermost = not self._url_batch
+        if outermost:
+            self._edit_mode = mode
         self._url_batch += 1
         try:
             yield
         finally:
             self._url_batch -= 1
-            if not self._url_batch:
+            if outermost:
                 self._edit_mode = "auto"
                 if self._url_mode is not None:
                     self._request_url(self._url_mode)
@@ -313,8 +316,6 @@ class PlaygroundApp(pn.viewable.Viewer):
         """Write the state to the address bar once the current change is complete (next tick, when served)."""
         if not self._url_live:
             return
-        if self._navigating:
-            mode = "replace"
         rank = {"auto": 0, "push": 1, "replace": 2}
         if self._url_mode is None or rank[mode] > rank[self._url_mode]:
             self._url_mode = mode
@@ -331,7 +332,7 @@ class PlaygroundApp(pn.viewable.Viewer):
         query = to_query(self.settings)
         if ("?" + query if query else "") != self.url.search:  # the same address twice is one entry
             self.url.show(query, mode=mode)
-        self._update_link()
+        self._update_link(query=query)
 
     def _on_navigate(self, search: str) -> None:
         """Back or Forward: apply the state of that address (defaults for what it leaves out), pushing nothing."""
@@ -340,18 +341,14 @@ class PlaygroundApp(pn.viewable.Viewer):
         values.pop("playing", None)
         full = {k: self.settings.param[k].default for k in QUERY_KEYS if k not in ("playing", "circuit")}
         full.update(values)
-        if "circuit" not in values:
-            full.pop("circuit", None)
-        self._navigating = True
-        try:
-            with self._one_entry("replace"):
-                self._apply_values(full)
-        finally:
-            self._navigating = False
+        with self._one_entry("replace"):  # the address already says this: rewrite, never push
+            self._apply_values(full)
         self._show_notices(url=" ".join(notices))
 
-    def _update_link(self, checkpoint: dict | None = None) -> None:
-        query = to_query(self.settings)
+    def _update_link(self, checkpoint: dict | None = None, *, query: str | None = None) -> None:
+        """The share link: the address (``query``, computed when not given), plus the checkpoint when asked for."""
+        if query is None:
+            query = to_query(self.settings)
         if self.share.with_model:
             if checkpoint is None:
                 return  # the next paused frame brings one
@@ -414,11 +411,9 @@ class PlaygroundApp(pn.viewable.Viewer):
         training = TrainingSpec(optimizer=s.optimizer, learning_rate=float(s.learning_rate), batch_size=int(s.batch_size),
                                 seed=int(s.seed), init=s.init, epochs=max(1, int(frame.epoch)), restarts=1,
                                 kept_seed=int(s.seed))
-        history = {k: [float(v) if k not in ("step", "epoch") else int(v) for v in snap.history[k]] for k in HISTORY_FIELDS}
-        history = {k: [v if isinstance(v, int) or math.isfinite(v) else math.nan for v in vals]
-                   for k, vals in thin_history(history, 10_000).items()}
         exp = Experiment(spec=frame.model_spec, data=data, n_classes=frame.n_classes, cost=s.cost,
-                         strategy=frame.strategy, training=training, params=snap.params, history=history)
+                         strategy=frame.strategy, training=training, params=snap.params,
+                         history=file_history(snap.history))
         scores = exp.score()
         return replace(exp, metrics=replace(scores, steps=int(frame.n_steps)))
 
@@ -539,7 +534,7 @@ def _experiment_values(exp: Experiment) -> tuple[dict, np.ndarray | None]:
     if exp.spec.n_qubits > MAX_QUBITS or exp.spec.n_layers > MAX_LAYERS:
         raise ValueError(f"circuit: the page allows at most {MAX_QUBITS} qubits and {MAX_LAYERS} layers")
     t = exp.training
-    lr = t.learning_rate if t.learning_rate is not None else {"adam": 0.05, "sgd": 0.1, "lbfgs": 1.0}[t.optimizer]
+    lr = t.learning_rate if t.learning_rate is not None else make_optimizer(t.optimizer).learning_rate
     values = {
         "dataset": d.dataset, "n_samples": n, "test_fraction": fraction, "noise": float(d.noise), "seed": int(d.seed),
         "cost": exp.cost, "readout": exp.strategy, "init": t.init, "optimizer": t.optimizer,

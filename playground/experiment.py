@@ -80,6 +80,7 @@ __all__ = [
     "TrainingSpec",
     "Metrics",
     "load_experiment",
+    "file_history",
     "EXPERIMENT_FORMAT",
     "EXPERIMENT_VERSION",
     "MAX_BYTES",
@@ -511,6 +512,15 @@ def _check_history(history: Any) -> dict[str, list]:
     return out
 
 
+def file_history(history: dict, max_rows: int = 10_000) -> dict[str, list]:
+    """A run's history (dict of lists or arrays of shape (H,), keys ``HISTORY_FIELDS``) as an experiment file keeps
+    it: at most ``max_rows`` rows, plain ints and floats, and a value that is not finite (a diverged mini-batch
+    loss) as NaN, "not available" (null in the file)."""
+    rows = thin_history({k: history[k] for k in HISTORY_FIELDS}, max_rows)
+    return {k: [int(v) for v in vals] if k in ("step", "epoch") else
+            [float(v) if math.isfinite(v) else math.nan for v in vals] for k, vals in rows.items()}
+
+
 # ------------------------------------------------------------------------------------------------ experiment
 
 
@@ -681,11 +691,7 @@ class Experiment:
                 "params: expected finite numbers, got NaN or infinity (training diverged; try a smaller learning rate)"
             )
         clf = trainer.classifier
-        # A diverged mini-batch loss may be infinite: the file keeps it as "not available" (null).
-        history = {
-            k: [v if k in ("step", "epoch") or math.isfinite(v) else math.nan for v in vals]
-            for k, vals in thin_history(trainer.history, max_history_rows).items()
-        }
+        history = file_history(trainer.history, max_history_rows)
         training = TrainingSpec(
             optimizer=trainer.optimizer.name,
             learning_rate=trainer.optimizer.learning_rate,

@@ -9,9 +9,9 @@ from typing import Callable
 import panel as pn
 import param
 
-__all__ = ["ShareControls", "EXPORTS"]
+from .controls import _W  # the sidebar's widget width
 
-_W = 266
+__all__ = ["ShareControls", "EXPORTS"]
 
 #: kind → (button label, file name, what it is). The app's ``make_file(kind)`` returns the file's text.
 EXPORTS: dict[str, tuple[str, str, str]] = {
