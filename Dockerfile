@@ -13,6 +13,8 @@ COPY apps ./apps
 COPY assets ./assets
 RUN pip install . && useradd --create-home playground
 USER playground
+# Compile the fast kernels into NUMBA_CACHE_DIR now, so that the container's first visitor does not wait for them.
+RUN playground warmup
 
 EXPOSE 5006
 # Behind a public hostname, set PLAYGROUND_ALLOW_ORIGIN=your.host (exact websocket origin) and

@@ -189,14 +189,11 @@ def warm_up_kernels() -> bool:
     """Compile (or load from cache) the fast Numba kernels once per process; False when they are not installed."""
     if _WARMED.is_set():
         return True
-    try:
-        from playground import kernels
-    except ImportError:
-        return False
+    from playground.warmup import warm_up
+
     t0 = time.perf_counter()
-    warm = getattr(kernels, "warm_up", None)
-    if warm is not None:
-        warm()
+    if not warm_up():
+        return False
     _WARMED.set()
     log.info("Numba kernels ready in %.1f s", time.perf_counter() - t0)
     return True

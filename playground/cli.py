@@ -19,6 +19,7 @@ import json
 import math
 import os
 import sys
+import time
 from typing import Any, Sequence
 
 import numpy as np
@@ -201,6 +202,14 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("--json", action="store_true", help="print the results as JSON")
     b.add_argument("--quick", action="store_true", help="a short run")
     b.set_defaults(func=_cmd_bench)
+
+    # ---- warmup
+    w = sub.add_parser(
+        "warmup",
+        help="compile the fast kernels now (a server or an image build does this once, not the first visitor)",
+        description="Compile, or load from Numba's on-disk cache, every kernel signature the playground uses.",
+    )
+    w.set_defaults(func=_cmd_warmup)
 
     # ---- serve
     s = sub.add_parser("serve", help="start the browser playground")
@@ -446,6 +455,17 @@ def _cmd_bench(args) -> int:
     return 0
 
 
+def _cmd_warmup(args) -> int:
+    from .warmup import warm_up
+
+    t0 = time.perf_counter()
+    if not warm_up():
+        print("warmup: Numba is not available; the NumPy backend needs no compiling", file=sys.stderr)
+        return 0
+    print(f"kernels ready in {time.perf_counter() - t0:.1f} s")
+    return 0
+
+
 def _cmd_serve(args) -> int:
     try:
         from apps.serve import serve  # lazy: the UI stack (panel, bokeh) stays out of every other command
@@ -468,7 +488,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SystemExit as exit_:  # argparse: --help (0) or a bad flag (2, message already printed)
         return exit_.code if isinstance(exit_.code, int) else 2
     if not getattr(args, "func", None):
-        return _fail("expected a command: train, evaluate, export, bench or serve (see 'playground --help')")
+        return _fail("expected a command: train, evaluate, export, bench, warmup or serve (see 'playground --help')")
     try:
         return args.func(args)
     except (SpecError, DatasetError, ExperimentError, ValueError) as err:
