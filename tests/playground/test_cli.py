@@ -431,6 +431,17 @@ class TestBenchAndServe:
         rc, _, _ = run(capsys, "serve")
         assert calls[-1] == {"port": 5006, "show": True, "address": "127.0.0.1"}
 
+    def test_warmup_compiles_the_kernels_and_says_so(self, capsys):
+        rc, out, err = run(capsys, "warmup")
+        assert rc == 0 and out.startswith("kernels ready in ") and err == ""
+
+    def test_warmup_without_numba_has_nothing_to_do(self, capsys, monkeypatch):
+        from playground import engine
+
+        monkeypatch.setattr(engine, "_numba_module", lambda: None)
+        rc, out, err = run(capsys, "warmup")
+        assert rc == 0 and out == "" and "Numba is not available" in err
+
     def test_serve_bad_port(self, capsys):
         assert_one_line_error(*run(capsys, "serve", "--port", "70000"), "--port")
 
