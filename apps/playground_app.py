@@ -62,51 +62,26 @@ DETAIL_INTERVAL = 0.2
 _DETAIL_VIEWS = ("metrics", "spheres", "layers")
 _TOO_LARGE = ("This model's state is too large for a link: the link has the settings and circuit only. "
               "Download the experiment file instead.")
-_CSS_FILE = Path(__file__).resolve().parent.parent / "assets" / "playground.css"
-PAGE_CSS = _CSS_FILE.read_text(encoding="utf-8")  # shipped as package data (pyproject: assets); never optional
+# The page's stylesheets and script live in `assets/`, shipped as package data (pyproject: assets); never optional.
+_ASSETS = Path(__file__).resolve().parent.parent / "assets"
+_CSS_FILE = _ASSETS / "playground.css"
+PAGE_CSS = _CSS_FILE.read_text(encoding="utf-8")
 
-_CARD_CSS = """
-:host { background: #ffffff; border-radius: 10px; box-shadow: 0 1px 3px rgba(20, 23, 31, 0.12); }
-.card-header { background: #ffffff !important; border-bottom: 1px solid #e5e7eb; }
-.card-title, .card-title h3 { font-size: 17px !important; font-weight: 600; color: #14171f; margin: 4px 2px; }
-"""
-_NOTICE_CSS = """
-.notice { background: #FFF4D6; border: 1px solid #E0B84C; border-radius: 8px; padding: 8px 12px; font-size: 15px;
-          color: #3d2e00; max-width: 900px; }
-"""
-_HEADER_CSS = """
-h1 { font-size: 24px; margin: 0; font-weight: 650; color: #ffffff; }
-p { margin: 2px 0 0 0; color: #dbe4f0; font-size: 14px; }
-"""
 
+def _asset_text(name: str) -> str:
+    """The text of ``assets/<name>``, read once when this module is imported."""
+    return (_ASSETS / name).read_text(encoding="utf-8")
+
+
+_CARD_CSS = _asset_text("card.css")
+_NOTICE_CSS = _asset_text("notice.css")
+_HEADER_CSS = _asset_text("header.css")
 
 # Bokeh's slider handles carry role="slider" but no name; give each the text of its visible label ("Layers: 4"
 # → "Layers") so that screen readers (and tests) can find them by name. A checkbox's text sits beside it, not in
 # a <label>: name the box after it and let a click on the text toggle the box, as a label would. Runs once the
 # page has rendered, and again shortly after for views drawn late.
-_NAME_SLIDERS_JS = """
-function nameSliders() {
-  const stack = [document];
-  while (stack.length) {
-    const root = stack.pop();
-    for (const handle of root.querySelectorAll('[role="slider"]:not([aria-label])')) {
-      const title = root.querySelector('.bk-slider-title');
-      if (title && title.textContent) handle.setAttribute('aria-label', title.textContent.split(':')[0].trim());
-    }
-    for (const box of root.querySelectorAll('input[type="checkbox"]:not([aria-label])')) {
-      const text = box.nextElementSibling;
-      if (!text || !text.classList.contains('bk-label') || !text.textContent) continue;
-      box.setAttribute('aria-label', text.textContent.trim());
-      text.style.cursor = 'pointer';
-      text.addEventListener('click', () => box.click());
-    }
-    for (const el of root.querySelectorAll('*')) if (el.shadowRoot) stack.push(el.shadowRoot);
-  }
-}
-nameSliders();
-setTimeout(nameSliders, 500);
-setTimeout(nameSliders, 2000);
-"""
+_NAME_SLIDERS_JS = _asset_text("name_sliders.callback.js")
 
 
 def _card(title: str, *objects, **kw) -> pn.Card:

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Install everything the test suite needs into ./.venv (Python packages, and Debian's Chromium for the
-# browser tests when it is missing), then run the whole suite, browser tests included.
+# browser tests when it is missing), lint the browser code with ESLint (npm, pinned in package-lock.json),
+# then run the whole suite, browser tests included.
 # Extra arguments go to pytest, e.g. `bash scripts/run_tests.sh -k spec`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -16,6 +17,21 @@ if [ ! -x /usr/bin/chromium ] && ! command -v chromium >/dev/null 2>&1; then
     exit 1
   fi
 fi
+
+if ! command -v npm >/dev/null 2>&1; then
+  if command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
+    echo "== installing Debian's Node.js and npm for the lint of the browser code"
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs npm >/dev/null
+  else
+    echo "ESLint (the lint of the browser code) needs npm: install it (e.g. 'sudo apt-get install npm') and re-run." >&2
+    exit 1
+  fi
+fi
+
+echo "== linting the browser code with ESLint"
+npm ci --no-audit --no-fund --loglevel=error >/dev/null
+npx --no eslint .
 
 echo "== installing the project and its test requirements into .venv"
 "$PYTHON" -m venv .venv

@@ -11,6 +11,7 @@ import param
 
 from playground.datasets import DATASETS, make_dataset
 
+from .static_files import read_static
 from .style import CLASS_COLORS
 
 __all__ = ["DatasetPicker", "dataset_thumbnail_svg", "DISPLAY_NAMES"]
@@ -32,12 +33,7 @@ DISPLAY_NAMES = {
     "blobs": "blobs",
 }
 
-_BUTTON_CSS = """
-:host { width: 100%; }
-.bk-btn { display: flex; flex-direction: column; align-items: center; gap: 1px; width: 100%;
-          padding: 3px 1px 2px 1px; font-size: 12px; line-height: 1.15; white-space: normal; min-height: 72px; }
-.bk-btn .bk-TablerIcon, .bk-btn > div:first-child { margin: 0 !important; }
-"""
+_BUTTON_CSS = read_static("dataset_picker.css")
 
 
 def _shape(c: int, x: float, y: float, r: float, color: str) -> str:

@@ -10,19 +10,14 @@ import param
 from bokeh.models import ColumnDataSource, HoverTool
 from bokeh.plotting import figure
 
+from .static_files import read_static
 from .style import (
     CLASS_COLORS, CLASS_MARKERS, MARKER_ANGLES, MARKER_SYMBOLS, MAX_CLASSES, MISCLASSIFIED_COLOR, proba_to_rgba,
 )
 
 __all__ = ["BoundaryFrame", "DecisionBoundaryView"]
 
-_LEGEND_CSS = """
-.legend { display: flex; flex-wrap: wrap; gap: 4px 16px; font-size: 14px; color: #14171f; }
-.item { display: inline-flex; align-items: center; gap: 5px; white-space: nowrap; }
-.sym { font-size: 17px; line-height: 1; }
-.ring { color: #111111; font-weight: 700; }
-.hollow { color: #6b7280; }
-"""
+_LEGEND_CSS = read_static("decision_boundary_legend.css")
 
 _FID_COLUMNS = tuple(f"f{c}" for c in range(MAX_CLASSES))  # fidelity with each label state, for the hover
 _TRAIN_COLUMNS = ("x", "y", "label", "pred", "color", "marker", "angle") + _FID_COLUMNS

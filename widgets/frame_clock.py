@@ -6,16 +6,14 @@ import panel as pn
 import param
 from bokeh.models import ColumnDataSource, CustomJS, Spacer
 
+from .static_files import read_static
+
 __all__ = ["FrameClock"]
 
 # When frame N arrives, wait for the animation frame that paints it, then report N back. The server keeps at
 # most a couple of frames ahead of this, so a slow browser (a projector laptop) is never buried under a queue of
 # frames, and a hidden tab, whose animation frames stop, stops asking for work.
-_ACK_JS = """
-const f = cb_obj.tags[0];
-if (cb_obj._ack_pending) cancelAnimationFrame(cb_obj._ack_pending);
-cb_obj._ack_pending = requestAnimationFrame(() => { cb_obj._ack_pending = 0; ack.tags = [f]; });
-"""
+_ACK_JS = read_static("frame_clock_ack.callback.js")
 
 
 class FrameClock(pn.viewable.Viewer):

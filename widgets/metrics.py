@@ -8,16 +8,14 @@ import param
 from bokeh.models import ColumnDataSource, DataRange1d, Range1d
 from bokeh.plotting import figure
 
+from .static_files import read_static
+
 __all__ = ["MetricsView", "HISTORY_COLUMNS", "MAX_ROWS"]
 
 HISTORY_COLUMNS = ("step", "epoch", "loss", "train_loss", "train_accuracy", "test_accuracy")
 MAX_ROWS = 20_000  # rows kept in the browser; older ones roll off
 
-_LEGEND_CSS = """
-.legend { display: flex; gap: 14px; font-size: 13px; color: #14171f; }
-.item { display: inline-flex; align-items: center; gap: 6px; }
-.line { display: inline-block; width: 22px; height: 0; border-top-width: 3px; }
-"""
+_LEGEND_CSS = read_static("metrics_legend.css")
 
 
 def _legend(items) -> str:

@@ -10,15 +10,11 @@ import panel as pn
 import param
 from bokeh.models import ColumnDataSource, CustomJS, Div, InlineStyleSheet
 
+from .static_files import read_static
+
 __all__ = ["RunStatus", "STATUS_FIELDS"]
 
-_CSS = """
-.status { display: flex; gap: 22px; align-items: flex-end; flex-wrap: nowrap; font-family: inherit; }
-.item { display: flex; flex-direction: column; min-width: 64px; }
-.label { font-size: 12px; color: #4b5563; text-transform: uppercase; letter-spacing: 0.04em; white-space: nowrap; }
-.value { font-size: 26px; font-weight: 600; color: #14171f; font-variant-numeric: tabular-nums; line-height: 1.1; }
-.value.test { color: #B34700; }
-"""
+_CSS = read_static("run_status.css")
 
 # (param, test id, label, decimals or None for an integer)
 STATUS_FIELDS = (
@@ -31,28 +27,7 @@ STATUS_FIELDS = (
 
 # The numbers are written into the spans in place: replacing the Div's text instead would make the browser
 # lay out the whole page again on every frame.
-_UPDATE_JS = """
-const root = div_view_root();
-if (root === null) return;
-for (const [key, testid, digits] of fields) {
-  const el = root.querySelector(`[data-testid="${testid}"]`);
-  if (el === null) continue;
-  const v = cb_obj.data[key][0];
-  const text = (v === null || !isFinite(v)) ? "\\u2014" : (digits === null ? String(Math.round(v)) : Number(v).toFixed(digits));
-  if (el.textContent !== text) el.textContent = text;
-}
-function div_view_root() {
-  if (cb_obj._status_root && cb_obj._status_root.isConnected) return cb_obj._status_root;
-  const stack = [document];
-  while (stack.length) {
-    const node = stack.pop();
-    const hit = node.querySelector(`[data-status-id="${status_id}"]`);
-    if (hit) { cb_obj._status_root = hit; return hit; }
-    for (const el of node.querySelectorAll("*")) if (el.shadowRoot) stack.push(el.shadowRoot);
-  }
-  return null;
-}
-"""
+_UPDATE_JS = read_static("run_status_update.callback.js")
 
 
 def _fmt(x: float, digits: int | None) -> str:

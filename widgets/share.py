@@ -10,6 +10,7 @@ import panel as pn
 import param
 
 from .controls import _W  # the sidebar's widget width
+from .static_files import read_static
 
 __all__ = ["ShareControls", "EXPORTS"]
 
@@ -26,25 +27,7 @@ EXPORTS: dict[str, tuple[str, str, str]] = {
 
 # Copy the link (the text box's value) to the clipboard where the browser allows it (https or localhost);
 # elsewhere the box is selected so that Ctrl+C copies it.
-_COPY_JS = """
-const text = source.value;
-function selectBox() {
-  const stack = [document];
-  while (stack.length) {
-    const root = stack.pop();
-    for (const input of root.querySelectorAll('input')) if (input.value === text) { input.focus(); input.select(); return; }
-    for (const el of root.querySelectorAll('*')) if (el.shadowRoot) stack.push(el.shadowRoot);
-  }
-}
-if (navigator.clipboard && window.isSecureContext) {
-  navigator.clipboard.writeText(text).then(() => { button.label = "Copied ✓"; setTimeout(() => { button.label = "Copy"; }, 1500); },
-                                           selectBox);
-} else {
-  selectBox();
-  button.label = "Press Ctrl+C";
-  setTimeout(() => { button.label = "Copy"; }, 2500);
-}
-"""
+_COPY_JS = read_static("share_copy.callback.js")
 
 
 class ShareControls(pn.viewable.Viewer):

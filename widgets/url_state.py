@@ -8,37 +8,13 @@ from typing import Any, Callable
 import param
 from panel.custom import JSComponent
 
+from .static_files import static_path
+
 __all__ = ["UrlState", "MAX_SEARCH_CHARS"]
 
 _BASE = re.compile(r"^https?://[^\s?#\"'<>]+$")
 #: The longest query string the browser side reports back (a circuit link is a few hundred characters).
 MAX_SEARCH_CHARS = 40_000
-
-_ESM = """
-export function render({ model, el }) {
-  // The URL is the save file: the server sends the query string it wants; "push" makes a new history entry
-  // (Back undoes it), "replace" rewrites the current one, "auto" pushes unless the last push was a moment
-  // ago, so that dragging a slider makes one entry, not fifty.
-  let lastPush = 0;
-  function write() {
-    const search = model.search;
-    if (typeof search !== "string" || (search !== "" && search[0] !== "?")) return;
-    if (search === window.location.search) return;
-    const url = window.location.pathname + search + window.location.hash;
-    const now = Date.now();
-    const push = model.mode === "push" || (model.mode === "auto" && now - lastPush > model.merge_ms);
-    if (push) { window.history.pushState(null, "", url); lastPush = now; }
-    else window.history.replaceState(null, "", url);
-  }
-  function popped() { model.send_msg({ search: window.location.search }); }
-  window.addEventListener("popstate", popped);
-  model.send_msg({ base: window.location.origin + window.location.pathname });
-  model.on("serial", write);
-  if (model.serial > 0) write();  // a write asked for before this part of the page was drawn
-  model.on("remove", () => window.removeEventListener("popstate", popped));
-  el.style.display = "none";
-}
-"""
 
 
 class UrlState(JSComponent):
@@ -62,7 +38,7 @@ class UrlState(JSComponent):
     serial = param.Integer(default=0, doc="Bumped with every write, so that the browser applies it.")
     base = param.String(default="", doc="The page's address without the query (http(s)://host/path), once known.")
 
-    _esm = _ESM
+    _esm = static_path("url_state.js")  # Panel inlines the file into the page
 
     def __init__(self, on_navigate: Callable[[str], None] | None = None, **params):
         params.setdefault("width", 0)
