@@ -169,7 +169,7 @@ class PlaygroundApp(pn.viewable.Viewer):
             self._begin(None)
             return self
         self.session.enable_browser_pacing()
-        pn.state.on_session_destroyed(lambda ctx: self.session.close())
+        pn.state.on_session_destroyed(lambda ctx: self.session.close(document_gone=True))
         doc.js_on_event("document_ready", CustomJS(code=_NAME_SLIDERS_JS))
         pn.state.onload(lambda: self._begin(doc))
         return self

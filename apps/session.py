@@ -158,15 +158,23 @@ class PlaygroundSession(param.Parameterized):
         self._count_playing(self.settings.playing)
         self.request_frame()
 
-    def close(self) -> None:
-        """Stop for good: the frame in flight finishes its current step and is dropped (idempotent)."""
+    def close(self, *, document_gone: bool = False) -> None:
+        """Stop for good: the frame in flight finishes its current step and is dropped (idempotent).
+
+        ``document_gone``: the tab's document is being torn down (the server's session-destroyed hook); its pending
+        callbacks go with it, and removing one from it then fails, so the timer is only forgotten.
+        """
         if self._closed:
             return
         self._count_playing(False)
         self._closed = True
         if self.pool is not None and self._started:
             self.pool.session_closed()
-        self._clear_timer()
+        if document_gone:
+            self._timeout_handle = None
+            self._doc = None
+        else:
+            self._clear_timer()
 
     def _clear_timer(self) -> None:
         if self._doc is not None and self._timeout_handle is not None:

@@ -257,6 +257,49 @@ def test_playing_with_a_pool_keeps_one_frame_in_flight():
     assert pool.stats()["frames_in_flight"] == 0
 
 
+class TornDownDoc(FakeDoc):
+    """Once ``torn_down``, a document the server is destroying: its callback manager is gone, as in Bokeh."""
+
+    torn_down = False
+
+    def add_timeout_callback(self, cb, ms):
+        super().add_timeout_callback(cb, ms)
+        return cb  # a handle, as Bokeh returns one
+
+    def remove_timeout_callback(self, cb):
+        if self.torn_down:
+            raise AttributeError("'DocumentCallbackManager' object has no attribute '_change_callbacks'")
+
+
+def _pump_until_a_timeout_is_pending(sess, doc, rounds=40):
+    for _ in range(rounds):
+        if sess._timeout_handle is not None:
+            return
+        doc.pump()
+    raise AssertionError("no pacing timeout was scheduled")
+
+
+def test_closing_with_the_document_gone_leaves_the_document_alone():
+    pool = FramePool(1)
+    for document_gone in (False, True):
+        s = PlaygroundSettings(steps_per_frame=1, playing=True)
+        sess = PlaygroundSession(s, pool=pool)
+        doc = TornDownDoc()
+        sess.start(doc)
+        _pump_until_a_timeout_is_pending(sess, doc)
+        doc.torn_down = True
+        if not document_gone:
+            with pytest.raises(AttributeError):
+                sess.close()  # what the session-destroyed hook used to do: it fails on a torn-down document
+            continue
+        sess.close(document_gone=True)
+        assert sess.closed and pool.stats()["sessions_open"] == 0
+        for cb in list(doc.callbacks):  # a callback the document still runs finds the session closed
+            cb()
+        assert sess.frames_applied <= 2 and pool.stats()["frames_in_flight"] == 0
+    pool.shutdown()
+
+
 def test_pool_checks_its_size():
     with pytest.raises(ValueError, match="max_workers"):
         FramePool(0)
