@@ -461,8 +461,7 @@ class PlaygroundSession(param.Parameterized):
             notices.append(f"The trained parameters do not fit this model (expected {trainer.params.size} numbers, "
                            f"got {params.size}); starting from the seed instead.")
             return False
-        trainer.params = params.copy()
-        trainer.optimizer = make_optimizer(trainer.optimizer.name, trainer.optimizer.learning_rate)  # fresh state
+        trainer.set_params(params)  # fresh optimizer state; the numbers shown are measured anew
         return True
 
     # ------------------------------------------------------------------ builders (bounded)

@@ -227,6 +227,18 @@ class Trainer:
         self.optimizer.remap(index)
         self.classifier = classifier
 
+    def set_params(self, params: np.ndarray) -> None:
+        """Jump to other parameters (opened from a file): the optimizer starts afresh, and history rows of the
+        current step, measured at old parameters, are dropped so that the next :meth:`record` describes these."""
+        params = np.array(params, dtype=float)
+        if params.shape != self.params.shape or not np.all(np.isfinite(params)):
+            raise ValueError(f"params: expected {self.params.size} finite numbers, got shape {params.shape}")
+        self.params = params
+        self.optimizer = make_optimizer(self.optimizer.name, self.optimizer.learning_rate)
+        while self.history["step"] and self.history["step"][-1] == self.n_steps:
+            for values in self.history.values():
+                values.pop()
+
     def set_data(self, train: Dataset, test: Dataset | None) -> None:
         """New points (same number of features); parameters and optimizer state stay."""
         if train.n_features != self.classifier.spec.n_features:

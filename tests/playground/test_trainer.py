@@ -184,3 +184,23 @@ def test_import_playground_loads_no_ui_library():
         "bad = [m for m in ('panel', 'bokeh', 'holoviews') if m in sys.modules]; print(bad); sys.exit(1 if bad else 0)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert out.returncode == 0, out.stdout + out.stderr
+
+
+def test_set_params_starts_the_optimizer_afresh_and_drops_rows_measured_at_old_parameters():
+    train, test = make_train_test("circle", 60, 60, seed=3)
+    clf = Classifier(CircuitSpec.paper(1, 3), 2)
+    trainer = Trainer(clf, train, test, optimizer="adam", seed=1)
+    trainer.record()
+    trainer.step()
+    trainer.step()
+    trainer.record()
+    trainer.record()
+    assert trainer.optimizer.state_dict() != make_optimizer("adam").state_dict()
+    other = Trainer(clf, train, test, optimizer="adam", seed=2)
+    other.run(5)
+    trainer.set_params(other.params)
+    assert trainer.history["step"] == [0] and np.array_equal(trainer.params, other.params)
+    assert trainer.optimizer.name == "adam" and trainer.optimizer.state_dict() == make_optimizer("adam").state_dict()
+    assert trainer.record()["train_accuracy"] == other.evaluate()["train_accuracy"]
+    with pytest.raises(ValueError, match="params"):
+        trainer.set_params(np.full(clf.n_params, np.nan))
