@@ -382,9 +382,12 @@ class PlaygroundApp(pn.viewable.Viewer):
         snap = frame.snapshot
         if not np.all(np.isfinite(snap.params)):
             raise ValueError("the parameters are not finite numbers (training diverged; press Reset)")
-        data = DataSpec(s.dataset, s.n_train, s.n_test, noise=float(s.noise), seed=int(s.seed))
+        if frame.paper_draw:
+            data = DataSpec.paper(s.dataset)
+        else:
+            data = DataSpec(s.dataset, s.n_train, s.n_test, noise=float(s.noise), seed=int(s.seed))
         training = TrainingSpec(optimizer=s.optimizer, learning_rate=float(s.learning_rate), batch_size=int(s.batch_size),
-                                seed=int(s.seed), init=s.init, epochs=max(1, int(frame.epoch)), restarts=1,
+                                seed=int(s.seed), init=frame.init, epochs=max(1, int(frame.epoch)), restarts=1,
                                 kept_seed=int(s.seed))
         exp = Experiment(spec=frame.model_spec, data=data, n_classes=frame.n_classes, cost=s.cost,
                          strategy=frame.strategy, training=training, params=snap.params,
@@ -493,6 +496,11 @@ def _experiment_values(exp: Experiment) -> tuple[dict, np.ndarray | None]:
     if d.custom is not None:
         raise ValueError("its points are embedded (CSV) data, which the page does not show yet; "
                          "use `playground evaluate` or `playground train --data` instead")
+    t = exp.training
+    if d.paper_draw:  # the authors' fixed draw: the page's own draw settings stay as they are
+        return {
+            "dataset": d.dataset, "paper_draw": True, "seed": int(t.seed), **_model_values(exp),
+        }, None if exp.params is None else np.array(exp.params)
     n = d.n_train + d.n_test
     if not 20 <= n <= MAX_POINTS:
         raise ValueError(f"data: expected 20..{MAX_POINTS} points in all for the page, got {n}")
@@ -503,6 +511,16 @@ def _experiment_values(exp: Experiment) -> tuple[dict, np.ndarray | None]:
         raise ValueError(f"data.noise: expected at most 0.5 for the page, got {d.noise}")
     if d.n_classes is not None and d.n_classes != DATASETS[d.dataset].default_n_classes:
         raise ValueError("data.n_classes: the page draws each dataset with its default number of classes")
+    values = {
+        "dataset": d.dataset, "paper_draw": False, "n_samples": n, "test_fraction": fraction, "noise": float(d.noise),
+        "seed": int(d.seed), **_model_values(exp),
+    }
+    return values, None if exp.params is None else np.array(exp.params)
+
+
+def _model_values(exp: Experiment) -> dict:
+    """The model and training settings of ``exp`` as page settings; ``ValueError`` if the page can't show them."""
+    d = exp.data
     if exp.n_classes != d.data_n_classes:
         raise ValueError(f"model.n_classes: expected {d.data_n_classes} (the classes of the data) for the page, "
                          f"got {exp.n_classes}")
@@ -510,14 +528,12 @@ def _experiment_values(exp: Experiment) -> tuple[dict, np.ndarray | None]:
         raise ValueError(f"circuit: the page allows at most {MAX_QUBITS} qubits and {MAX_LAYERS} layers")
     t = exp.training
     lr = t.learning_rate if t.learning_rate is not None else make_optimizer(t.optimizer).learning_rate
-    values = {
-        "dataset": d.dataset, "n_samples": n, "test_fraction": fraction, "noise": float(d.noise), "seed": int(d.seed),
+    return {
         "cost": exp.cost, "readout": exp.strategy, "init": t.init, "optimizer": t.optimizer,
         "learning_rate": min(LEARNING_RATES, key=lambda v: abs(math.log(v) - math.log(lr))),
         "batch_size": min(BATCH_SIZES, key=lambda v: abs(v - t.batch_size)),
         "circuit": exp.spec,
     }
-    return values, None if exp.params is None else np.array(exp.params)
 
 
 def create_app() -> pn.viewable.Viewable:

@@ -15,7 +15,7 @@ import param
 
 from playground.classifier import Classifier
 from playground.datasets import Dataset, make_train_test
-from playground.optim import make_optimizer
+from playground.paper import PAPER_SIZES, PaperStartError, paper_draw
 from playground.spec import CircuitSpec
 from playground.trainer import MAX_BATCH_SIZE, Trainer, TrainerSnapshot
 from widgets.decision_boundary import BoundaryFrame, DecisionBoundaryView
@@ -39,6 +39,7 @@ _CHANGE_KIND = {
     "test_fraction": "data",
     "noise": "data",
     "seed": "data",
+    "paper_draw": "data",
     "circuit": "model",  # the shape settings (n_qubits, n_layers, ...) act through the circuit
     "cost": "model",
     "readout": "model",
@@ -89,6 +90,8 @@ class Frame:
     checkpoint: dict | None = None  # Trainer.checkpoint(), when the request asked for it
     n_classes: int = 2
     strategy: str = "state"  # the read-out in use (it may fall back from the setting; see _make_classifier)
+    paper_draw: bool = False  # the points are the authors' own draw (the setting, for a paper problem)
+    init: str = "uniform"  # the initialisation in use (``paper`` falls back to ``uniform`` where it has no values)
     uses_basis_states: bool = False
     notices: tuple = ()
     error: str | None = None
@@ -383,15 +386,15 @@ class PlaygroundSession(param.Parameterized):
         points = None
         spec_changed = False
         if self._trainer is None or "dataset" in changes:
-            train, test = self._make_data(s)
+            train, test = self._make_data(s, notices)
             self._spec = fit_circuit(s["circuit"], train.n_features)
             clf = self._make_classifier(s, self._spec, train.n_classes, notices)
-            self._trainer = self._make_trainer(s, clf, train, test)
+            self._trainer = self._make_trainer(s, clf, train, test, notices)
             points, spec_changed = DataPoints(train, test), True
             changes -= {"data", "model", "init", "optimizer", "learning_rate", "batch_size", "reset"}
         trainer = self._trainer
         if "data" in changes:
-            train, test = self._make_data(s)
+            train, test = self._make_data(s, notices)
             trainer.set_data(train, test)
             points = DataPoints(train, test)
         if "model" in changes:
@@ -400,10 +403,15 @@ class PlaygroundSession(param.Parameterized):
             trainer.set_classifier(clf)
             # Reset (and a fresh page opened from the link) starts this circuit where the seed starts it; the
             # running parameters of untouched gates carried over above.
-            trainer.initial_params = clf.initial_params(np.random.default_rng(trainer.seed), trainer.init)
+            try:
+                trainer.initial_params = trainer.start_params(clf)
+            except PaperStartError:  # an edit the paper never ran: its new gates start uniform
+                trainer.initial_params = clf.initial_params(np.random.default_rng(trainer.seed), "uniform")
+                notices.append("The paper's starting values exist only for the authors' own circuits; Reset starts "
+                               "this circuit from uniform values.")
             self._spec, spec_changed = spec, True
         if "init" in changes:
-            self._trainer = trainer = self._make_trainer(s, trainer.classifier, trainer.train, trainer.test)
+            self._trainer = trainer = self._make_trainer(s, trainer.classifier, trainer.train, trainer.test, notices)
         if "optimizer" in changes:
             trainer.set_optimizer(s["optimizer"], float(s["learning_rate"]))
         if "learning_rate" in changes:
@@ -441,6 +449,8 @@ class PlaygroundSession(param.Parameterized):
             n_classes=trainer.classifier.n_classes,
             strategy=trainer.classifier.strategy,
             uses_basis_states=trainer.classifier.uses_basis_states,
+            paper_draw=self._paper_draw(s),
+            init=trainer.init,
             notices=tuple(notices),
             serial=self._serial,
         )
@@ -466,7 +476,16 @@ class PlaygroundSession(param.Parameterized):
 
     # ------------------------------------------------------------------ builders (bounded)
     @staticmethod
-    def _make_data(s: dict) -> tuple[Dataset, Dataset]:
+    def _paper_draw(s: dict) -> bool:
+        return bool(s.get("paper_draw")) and s["dataset"] in PAPER_SIZES
+
+    @classmethod
+    def _make_data(cls, s: dict, notices: list[str]) -> tuple[Dataset, Dataset]:
+        if cls._paper_draw(s):  # a fixed draw of the paper's sizes (at most 5000 points)
+            return paper_draw(s["dataset"])
+        if s.get("paper_draw"):
+            notices.append(f"Only the paper's nine problems have the authors' own points; {s['dataset']} is drawn "
+                           "with the settings above.")
         n = _clamp_int(s["n_samples"], 20, MAX_POINTS)
         frac = min(max(float(s["test_fraction"]), 0.1), 0.9)
         n_test = int(round(n * frac))
@@ -483,15 +502,26 @@ class PlaygroundSession(param.Parameterized):
         return Classifier(spec, n_classes=n_classes, cost=s["cost"], strategy=strategy)
 
     @staticmethod
-    def _make_trainer(s: dict, clf: Classifier, train: Dataset, test: Dataset | None) -> Trainer:
-        return Trainer(
-            clf, train, test,
-            optimizer=s["optimizer"],
-            learning_rate=float(s["learning_rate"]),
-            batch_size=_clamp_int(s["batch_size"], 1, MAX_BATCH_SIZE),
-            seed=int(s["seed"]),
-            init=s["init"],
-        )
+    def _make_trainer(s: dict, clf: Classifier, train: Dataset, test: Dataset | None, notices: list[str]) -> Trainer:
+        def make(init: str) -> Trainer:
+            return Trainer(
+                clf, train, test,
+                optimizer=s["optimizer"],
+                learning_rate=float(s["learning_rate"]),
+                batch_size=_clamp_int(s["batch_size"], 1, MAX_BATCH_SIZE),
+                seed=int(s["seed"]),
+                init=init,
+            )
+
+        if s["init"] == "paper":
+            try:
+                return make("paper")
+            except PaperStartError:
+                notices.append("The paper's starting values exist only for its nine problems and the authors' "
+                               "circuits (one U(θ+w∘x) gate per slot; for hypersphere, the code's two rotations per "
+                               "slot); starting from uniform values instead.")
+                return make("uniform")
+        return make(s["init"])
 
 
 def _clamp_int(value: Any, lo: int, hi: int) -> int:

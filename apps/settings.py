@@ -78,6 +78,10 @@ class PlaygroundSettings(param.Parameterized):
     test_fraction = param.Number(default=0.5, bounds=(0.1, 0.9), step=0.05, doc="Share of the points kept for testing.")
     noise = param.Number(default=0.0, bounds=(0.0, 0.5), step=0.01, doc="Std. dev. of the jitter added to every point.")
     seed = param.Integer(default=30, bounds=(0, 2**31 - 1), doc="Seed of the data and of the starting parameters.")
+    paper_draw = param.Boolean(default=False, doc=(
+        "The authors' own points for a paper problem (their seed-30 draw: 200 training and 4000 test points; "
+        "sphere 500, hypersphere 1000 training points); the point count, split, noise and seed of the data then "
+        "do not apply (the seed still starts the parameters)."))
     show_test = param.Boolean(default=True, doc="Draw the test points.")
     regenerate = param.Event(doc="Draw a new set of points (new seed).")
 
@@ -125,6 +129,8 @@ class PlaygroundSettings(param.Parameterized):
             self.circuit, self.n_qubits, self.n_layers, self.entangler, self.encoding, self.circuit.n_features)
 
     def _on_dataset(self, event) -> None:
+        if self.paper_draw and not DATASETS[self.dataset].paper:
+            self.paper_draw = False  # only the paper's problems have the authors' draw
         n_features = DATASETS[self.dataset].n_features
         if n_features != self.circuit.n_features:
             self.circuit = self.circuit.with_n_features(n_features)
@@ -152,7 +158,7 @@ class PlaygroundSettings(param.Parameterized):
 SHAPE_KEYS = ("n_qubits", "n_layers", "entangler", "encoding")
 # What the URL may set (the flat, shareable state); events and view toggles are left out on purpose.
 QUERY_KEYS = (
-    "dataset", "n_samples", "test_fraction", "noise", "seed", *SHAPE_KEYS, "circuit",
+    "dataset", "n_samples", "test_fraction", "noise", "seed", "paper_draw", *SHAPE_KEYS, "circuit",
     "cost", "readout", "init", "optimizer", "learning_rate", "batch_size", "steps_per_frame", "resolution", "playing",
 )
 _LONG_KEYS = {"circuit"}  # encoded values (playground.links bounds their length itself)
@@ -321,6 +327,9 @@ def parse_query(args: Mapping[str, Any]) -> tuple[dict[str, Any], list[str]]:
             if clamped != number:
                 notices.append(f"{key}: {_shown(raw)} is out of range; using {clamped}.")
             values[key] = clamped
+    if values.get("paper_draw") and not DATASETS[values.get("dataset", params["dataset"].default)].paper:
+        del values["paper_draw"]
+        notices.append("paper_draw: only the paper's nine problems have the authors' own points; ignored.")
     return values, notices
 
 

@@ -39,6 +39,7 @@ from .experiment import (
     load_experiment,
 )
 from .optim import OPTIMIZERS
+from .paper import PAPER_SIZES
 from .spec import MAX_LAYERS, MAX_QUBITS, CircuitSpec, SpecError
 from .trainer import INIT_METHODS, MAX_BATCH_SIZE
 
@@ -141,7 +142,8 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--batch-size", type=_int_in(1, MAX_BATCH_SIZE), default=32, metavar="B",
                    help=f"points per adam/sgd update, 1..{MAX_BATCH_SIZE} (default 32)")
     t.add_argument("--init", choices=INIT_METHODS, default="uniform",
-                   help="initial parameters: uniform [0, 1) as the authors, small N(0, 0.1²), or zeros")
+                   help=("initial parameters: uniform [0, 1) as the authors, small N(0, 0.1²), zeros, or paper: the "
+                         "very values the authors' code starts from (a paper problem, one start)"))
     t.add_argument("--epochs", type=_int_in(1, MAX_EPOCHS), default=None, metavar="E",
                    help=(f"epochs per start for adam/sgd (default {DEFAULT_EPOCHS['adam']}); for lbfgs the most "
                          f"iterations per start (default {DEFAULT_EPOCHS['lbfgs']}, stops early once converged)"))
@@ -153,6 +155,11 @@ def build_parser() -> argparse.ArgumentParser:
                          f"often lands in a local minimum"))
     t.add_argument("--seed", type=_int_in(0, MAX_SEED), default=PAPER_SEED, metavar="S",
                    help=f"seed of the data draw and of the first training start (default {PAPER_SEED}, the paper's)")
+    t.add_argument("--paper-draw", action="store_true",
+                   help=("the authors' own points (NumPy's legacy generator seeded with 30): the first 200 to "
+                         "train (sphere 500, hypersphere 1000), the next 4000 to test; a paper problem only. "
+                         "--seed then seeds the training starts only. With it, or --init paper, the circuit is the "
+                         "authors' code's (for hypersphere: two rotations of two features each per layer)"))
     t.add_argument("--train-size", type=_int_in(1, MAX_SAMPLES), default=None, metavar="N",
                    help=f"training points (default {PAPER_TRAIN}; with --csv {CSV_TRAIN_FRACTION * 100:.0f}%% of the rows)")
     t.add_argument("--test-size", type=_int_in(0, MAX_SAMPLES - 1), default=None, metavar="M",
@@ -227,6 +234,8 @@ def _data_from_args(args) -> DataSpec:
     """The data settings of ``playground train``; CSV data are shuffled with ``--seed`` and embedded."""
     dataset = args.dataset
     if args.csv is not None:
+        if args.paper_draw:
+            raise ValueError("--paper-draw: expected a paper problem with --dataset, not --csv")
         if dataset not in (None, CSV_DATASET):
             raise ValueError(f"--csv: expected no --dataset or --dataset csv, got --dataset {dataset}")
         if args.noise:
@@ -247,6 +256,15 @@ def _data_from_args(args) -> DataSpec:
         raise ValueError("--dataset: expected one of " + ", ".join(DATASETS) + " (or --csv FILE), got nothing")
     if dataset == CSV_DATASET:
         raise ValueError("--csv: expected a CSV file with --dataset csv, got none")
+    if args.paper_draw:
+        for flag, given in (("--train-size", args.train_size is not None), ("--test-size", args.test_size is not None),
+                            ("--noise", bool(args.noise)), ("--classes", args.classes is not None)):
+            if given:
+                raise ValueError(f"{flag}: expected nothing with --paper-draw (the authors' draw fixes it)")
+        if dataset not in PAPER_SIZES:
+            raise ValueError(f"--paper-draw: expected one of the paper's problems ({', '.join(PAPER_SIZES)}), "
+                             f"got --dataset {dataset}")
+        return DataSpec.paper(dataset)
     n_train = PAPER_TRAIN if args.train_size is None else args.train_size
     n_test = PAPER_TEST if args.test_size is None else args.test_size
     if n_train + n_test > MAX_SAMPLES:
@@ -278,6 +296,7 @@ def _summary(exp: Experiment, metrics) -> dict[str, Any]:
         "n_train": exp.data.n_train,
         "n_test": exp.data.n_test,
         "noise": exp.data.noise,
+        "paper_draw": exp.data.paper_draw,
         "steps": metrics.steps,
         "train_accuracy": metrics.train_accuracy,
         "test_accuracy": metrics.test_accuracy,
@@ -344,7 +363,15 @@ def _cmd_train(args) -> int:
     if args.save is not None:
         _check_writable(args.save, "--save")
     data = _data_from_args(args)
-    spec = CircuitSpec.paper(args.qubits, args.layers, entangled=args.entangle, n_features=data.n_features)
+    # The authors' own experiment runs the authors' own circuit (it differs from the paper's text for 4 features).
+    circuit = CircuitSpec.paper_code if (args.paper_draw or args.init == "paper") else CircuitSpec.paper
+    spec = circuit(args.qubits, args.layers, entangled=args.entangle, n_features=data.n_features)
+    restarts = args.restarts if args.restarts is not None else DEFAULT_RESTARTS[args.optimizer]
+    if args.init == "paper":
+        if args.restarts not in (None, 1):
+            raise ValueError(f"--restarts: expected 1 with --init paper (the authors' start is one point), "
+                             f"got {args.restarts}")
+        restarts = 1
     training = TrainingSpec(
         optimizer=args.optimizer,
         learning_rate=args.learning_rate,
@@ -352,7 +379,7 @@ def _cmd_train(args) -> int:
         seed=args.seed,
         init=args.init,
         epochs=args.epochs if args.epochs is not None else DEFAULT_EPOCHS[args.optimizer],
-        restarts=args.restarts if args.restarts is not None else DEFAULT_RESTARTS[args.optimizer],
+        restarts=restarts,
     )
     exp = Experiment(spec, data, cost=args.cost, strategy=args.strategy, training=training)
     trained, _ = exp.fit()

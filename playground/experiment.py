@@ -16,7 +16,8 @@ One object; every key below is required unless marked optional, and no other key
       "circuit": {...},                       # CircuitSpec.to_dict()
       "model": {"n_classes": 2, "cost": "fidelity", "strategy": "state"},
       "data": {"dataset": "circle", "n_train": 200, "n_test": 4000, "noise": 0.0, "seed": 30,
-               "n_classes": null},            # n_classes: the dataset's class option (null: its default)
+               "n_classes": null},            # n_classes: the dataset's class option (null: its default);
+                                              # optional "paper_draw": true for the authors' own points
       "training": {"optimizer": "lbfgs", "learning_rate": 1.0, "batch_size": 32, "seed": 30,
                    "init": "uniform", "epochs": 1000, "restarts": 20, "kept_seed": 2913582210},
       "params": [0.12, ...],                  # null before training; else exactly Classifier.n_params numbers
@@ -29,7 +30,10 @@ One object; every key below is required unless marked optional, and no other key
 For uploaded data, ``"dataset": "csv"`` and ``data`` also holds the points themselves: ``"name"`` (a label),
 ``"class_names"`` (one string per class), ``"X_train"``/``"X_test"`` (lists of rows of ``n_features`` numbers in
 [-1, 1]) and ``"y_train"``/``"y_test"`` (integer labels); ``n_train``/``n_test`` equal their lengths, ``noise`` is
-0 and ``seed`` is the seed that split the file (or null).
+0 and ``seed`` is the seed that split the file (or null). ``"paper_draw": true`` (a paper problem only) takes
+the authors' own points (:func:`playground.paper.paper_draw`): ``n_train``/``n_test`` are then the authors' sizes,
+``noise`` 0 and ``seed`` 30, and ``training.init`` may be ``"paper"``, the authors' starting parameters (with
+``restarts`` 1: it is one fixed start).
 
 ``training.seed`` is the seed of the first start; with several restarts (:func:`playground.trainer.fit_best`),
 ``training.kept_seed`` is the seed of the start that was kept, so ``make_trainer(kept_seed).run(epochs)``
@@ -70,6 +74,7 @@ from .checks import is_number as _is_number
 from .classifier import COSTS, STRATEGIES, Classifier
 from .datasets import DATASETS, MAX_CLASSES, MAX_FEATURES, MAX_SAMPLES, Dataset, DatasetError, make_train_test
 from .optim import OPTIMIZERS
+from .paper import PAPER_SEED, PAPER_SIZES, PaperStartError, paper_draw, paper_start
 from .spec import CircuitSpec, SpecError
 from .trainer import HISTORY_FIELDS, INIT_METHODS, MAX_BATCH_SIZE, Trainer, fit_best, thin_history
 
@@ -177,6 +182,9 @@ class DataSpec:
         The dataset's class-count option (``spiral``, ``blobs``); None for its default.
     custom : tuple of (Dataset, Dataset) or None
         For ``csv`` only: the (train, test) sets themselves.
+    paper_draw : bool
+        The authors' own points (:func:`playground.paper.paper_draw`) instead of this project's draw; a paper
+        problem only, with the authors' sizes, no noise, seed 30 and the default classes.
 
     Two data specs are equal when their JSON forms are.
     """
@@ -188,10 +196,15 @@ class DataSpec:
     seed: int | None = None
     n_classes: int | None = None
     custom: tuple[Dataset, Dataset] | None = None
+    paper_draw: bool = False
 
     def __post_init__(self) -> None:
         if not isinstance(self.dataset, str) or (self.dataset != CSV_DATASET and self.dataset not in DATASETS):
             raise _fail("data.dataset", "one of " + ", ".join([*DATASETS, CSV_DATASET]), self.dataset)
+        if not isinstance(self.paper_draw, bool):
+            raise _fail("data.paper_draw", "true or false", self.paper_draw)
+        if self.paper_draw:
+            self._check_paper_draw()
         n_train = _int("data.n_train", self.n_train, 1, MAX_SAMPLES)
         n_test = _int("data.n_test", self.n_test, 0, MAX_SAMPLES - 1)
         if n_train + n_test > MAX_SAMPLES:
@@ -220,6 +233,17 @@ class DataSpec:
         object.__setattr__(self, "noise", noise)
         object.__setattr__(self, "seed", seed)
         object.__setattr__(self, "n_classes", opt_classes)
+
+    def _check_paper_draw(self) -> None:
+        if self.dataset not in PAPER_SIZES:
+            raise _fail("data.dataset", "one of the paper's problems (" + ", ".join(PAPER_SIZES) + ") for the paper's "
+                        "draw", self.dataset)
+        n_train, n_test = PAPER_SIZES[self.dataset]
+        for key, want in (("n_train", n_train), ("n_test", n_test), ("noise", 0.0), ("seed", PAPER_SEED),
+                          ("n_classes", None)):
+            got = getattr(self, key)
+            if got != want or (want is None) != (got is None):
+                raise _fail(f"data.{key}", f"{'null' if want is None else want} with the paper's draw", got)
 
     def _check_custom(self, n_train: int, n_test: int, noise: float) -> None:
         custom = self.custom
@@ -255,12 +279,23 @@ class DataSpec:
         """The (train, test) datasets: ``make_train_test(dataset, n_train, n_test, noise=, seed=, n_classes=)``."""
         if self.custom:
             return self.custom
+        if self.paper_draw:
+            return paper_draw(self.dataset)
         try:
             return make_train_test(
                 self.dataset, self.n_train, self.n_test, noise=self.noise, seed=self.seed, n_classes=self.n_classes
             )
         except DatasetError as err:  # cannot happen after __post_init__, but keep the message prefixed
             raise ExperimentError(f"data.{err}") from None
+
+    @classmethod
+    def paper(cls, dataset: str) -> "DataSpec":
+        """The authors' own points for one of the paper's problems: ``DataSpec.paper("circle")``."""
+        if dataset not in PAPER_SIZES:
+            raise _fail("data.dataset", "one of the paper's problems (" + ", ".join(PAPER_SIZES) + ") for the paper's "
+                        "draw", dataset)
+        n_train, n_test = PAPER_SIZES[dataset]
+        return cls(dataset, n_train, n_test, 0.0, PAPER_SEED, None, None, True)
 
     @classmethod
     def embedded(cls, train: Dataset, test: Dataset, *, seed: int | None = None) -> "DataSpec":
@@ -277,6 +312,8 @@ class DataSpec:
             "seed": self.seed,
             "n_classes": self.n_classes,
         }
+        if self.paper_draw:  # written only when set, so files of this project's own draws read as before
+            out["paper_draw"] = True
         if self.custom:
             train, test = self.custom
             out["name"] = train.name
@@ -292,7 +329,7 @@ class DataSpec:
         base = ("dataset", "n_train", "n_test", "noise", "seed", "n_classes")
         embedded = ("name", "class_names", "X_train", "y_train", "X_test", "y_test")
         is_csv = isinstance(data, dict) and data.get("dataset") == CSV_DATASET
-        data = _keys("data", data, base + embedded if is_csv else base)
+        data = _keys("data", data, base + embedded if is_csv else base, () if is_csv else ("paper_draw",))
         custom = None
         if is_csv:
             name = data["name"]
@@ -327,6 +364,7 @@ class DataSpec:
             seed=data["seed"],
             n_classes=data["n_classes"],
             custom=custom,
+            paper_draw=data.get("paper_draw", False),
         )
 
     def __eq__(self, other: object) -> bool:
@@ -374,7 +412,7 @@ class TrainingSpec:
     learning_rate : float or None — None for the optimizer's default; in (0, 10]
     batch_size : int — points per update for Adam and SGD, in 1..20000
     seed : int — seed of the first start (initial parameters and batch order)
-    init : str — ``uniform``, ``small`` or ``zeros``
+    init : str — ``uniform``, ``small``, ``zeros`` or ``paper`` (the authors' starting parameters; ``restarts`` 1)
     epochs : int — epochs per start (L-BFGS: iterations, stopping early on convergence), in 1..100000
     restarts : int — independent starts; the best training fit is kept (highest training accuracy, then lowest
         training loss), in 1..100
@@ -402,6 +440,8 @@ class TrainingSpec:
         _choice("training.init", self.init, INIT_METHODS)
         object.__setattr__(self, "epochs", _int("training.epochs", self.epochs, 1, MAX_EPOCHS))
         object.__setattr__(self, "restarts", _int("training.restarts", self.restarts, 1, MAX_RESTARTS))
+        if self.init == "paper" and self.restarts != 1:
+            raise _fail("training.restarts", "1 with init 'paper' (the authors' start is one fixed point)", self.restarts)
         object.__setattr__(self, "kept_seed", _opt_int("training.kept_seed", self.kept_seed, 0, MAX_SEED))
 
     def to_dict(self) -> dict[str, Any]:
@@ -575,6 +615,11 @@ class Experiment:
                 self.spec.n_features,
             )
         clf = self.build_classifier()
+        if self.training.init == "paper":
+            try:
+                paper_start(self.data.dataset, self.spec)
+            except PaperStartError as err:
+                raise ExperimentError(f"training.{err}") from None
         if self.params is not None:
             params = self.params
             if isinstance(params, np.ndarray):

@@ -480,6 +480,29 @@ class CircuitSpec:
         return cls(n_qubits, tuple(layers), n_features)
 
     @classmethod
+    def paper_code(cls, n_qubits: int = 1, n_layers: int = 4, *, entangled: bool = False, n_features: int = 2) -> "CircuitSpec":
+        """The circuits of the authors' code: :meth:`paper` for up to three features; for four (``hypersphere``),
+        the code's two rotations per slot with two features each, U(θ₀ + α₀x₁, θ₁ + α₁x₂, θ₂) then
+        U(θ₃ + α₂x₃, θ₄ + α₃x₄, θ₅), where the paper's text splits the input into pieces of three.
+
+        Each rotation U(a₀, a₁, a₂) = RZ(−a₁)·RY(a₀)·RZ(−a₂) is written as three single-axis gates applied in
+        order: ``rz`` trainable (−θ₂), ``ry`` feature (w·x + b with w = α₀, b = θ₀), ``rz`` feature (w = −α₁,
+        b = −θ₁); :func:`playground.paper.paper_start` fills them in that order. Ten parameters per slot, as the
+        code's six angles and four weights.
+        """
+        spec = cls.paper(n_qubits, n_layers, entangled=entangled, n_features=n_features)
+        if n_features <= 3:
+            return spec
+        if n_features != 4:
+            raise _fail("n_features", "at most 4 (the authors' code handles 2, 3 and 4 features)", n_features)
+        slot = (
+            GateSpec.rot("rz"), GateSpec.rot("ry", "feature", 0), GateSpec.rot("rz", "feature", 1),
+            GateSpec.rot("rz"), GateSpec.rot("ry", "feature", 2), GateSpec.rot("rz", "feature", 3),
+        )
+        layers = [LayerSpec(tuple(slot for _ in range(n_qubits)), layer.entangler) for layer in spec.layers]
+        return cls(n_qubits, tuple(layers), n_features)
+
+    @classmethod
     def original(cls, n_qubits: int = 1, n_layers: int = 4, *, n_features: int = 2) -> "CircuitSpec":
         """The paper's original form U(θ)·U(x) in every slot."""
         _check_int("n_layers", n_layers, 1, MAX_LAYERS)

@@ -30,6 +30,7 @@ from .checks import check_vector as _check_vector
 from .checks import fail as _fail
 from .checks import is_int as _is_int
 from .optim import MAX_COUNT, OPTIMIZERS, Optimizer, make_optimizer
+from .paper import PaperStartError, paper_start
 
 __all__ = [
     "Trainer",
@@ -47,7 +48,7 @@ __all__ = [
     "MAX_HISTORY_ROWS",
 ]
 
-INIT_METHODS = ("uniform", "small", "zeros")
+INIT_METHODS = ("uniform", "small", "zeros", "paper")
 MAX_BATCH_SIZE = 20_000
 HISTORY_FIELDS = ("step", "epoch", "loss", "train_loss", "train_accuracy", "test_accuracy")
 MAX_HISTORY_ROWS = 100_001
@@ -147,7 +148,10 @@ class Trainer:
     learning_rate : float or None — the optimizer's default when None
     batch_size : int — points per update for Adam and SGD
     seed : int — seeds this run's own generator (initial parameters and batch order); nothing global is touched
-    init : str — ``uniform`` in [0, 1) (the authors'), ``small`` N(0, 0.1²), or ``zeros``
+    init : str — ``uniform`` in [0, 1) (the authors' distribution), ``small`` N(0, 0.1²), ``zeros``, or ``paper``:
+        the very values the authors' code starts from for the training set's problem and this circuit
+        (:func:`playground.paper.paper_start`; a paper problem and the paper's circuits only). Gates added later by
+        an edit start uniform under ``paper``.
     params : ndarray or None — explicit starting parameters
     """
 
@@ -178,7 +182,7 @@ class Trainer:
         self.init = init
         self.backend = backend
         self._rng = np.random.default_rng(self.seed)
-        self.params = classifier.initial_params(self._rng, init) if params is None else np.array(params, dtype=float)
+        self.params = self._draw_start(classifier, self._rng) if params is None else np.array(params, dtype=float)
         if self.params.shape != (classifier.n_params,):
             raise ValueError(f"params: expected shape ({classifier.n_params},), got {self.params.shape}")
         self.initial_params = self.params.copy()
@@ -191,6 +195,20 @@ class Trainer:
         self.epoch = 0
         self.history: dict[str, list] = {k: [] for k in HISTORY_FIELDS}
         self._last_loss = float("nan")
+
+    def _draw_start(self, classifier: Classifier, rng: np.random.Generator) -> np.ndarray:
+        if self.init == "paper":  # fixed values: the generator is not used
+            theta = paper_start(self.train.name, classifier.spec)
+            return np.concatenate([theta, np.ones(classifier.n_weights)])
+        return classifier.initial_params(rng, self.init)
+
+    def start_params(self, classifier: Classifier) -> np.ndarray:
+        """The parameters a fresh run with this trainer's seed and ``init`` gives ``classifier`` at step 0.
+
+        Raises :class:`~playground.paper.PaperStartError` (a ValueError) when ``init`` is ``paper`` and
+        ``classifier`` is not one of the paper's circuits.
+        """
+        return self._draw_start(classifier, np.random.default_rng(self.seed))
 
     # ------------------------------------------------------------------ settings that change mid-run
     @staticmethod
@@ -221,7 +239,10 @@ class Trainer:
         if classifier.spec.n_features != self.train.n_features:
             raise ValueError(f"classifier: expected {self.train.n_features} features, got {classifier.spec.n_features}")
         index = parameter_index_map(self.classifier, classifier)
-        fresh = classifier.initial_params(self._rng, self.init)
+        try:
+            fresh = self._draw_start(classifier, self._rng)
+        except PaperStartError:  # an edited circuit the paper never ran: its new gates start uniform
+            fresh = classifier.initial_params(self._rng, "uniform")
         self.params = carry_parameters(self.classifier, self.params, classifier, fresh)
         self.initial_params = carry_parameters(self.classifier, self.initial_params, classifier, fresh)
         self.optimizer.remap(index)
@@ -251,7 +272,8 @@ class Trainer:
     def reset(self) -> None:
         """Back to step 0 with the same starting parameters and the same batch order."""
         self._rng = np.random.default_rng(self.seed)
-        self.classifier.initial_params(self._rng, self.init)  # keep the generator where __init__ left it
+        if self.init != "paper":  # keep the generator where __init__ left it (``paper`` does not draw)
+            self.classifier.initial_params(self._rng, self.init)
         self.params = self.initial_params.copy()
         self.optimizer = make_optimizer(self.optimizer.name, self.optimizer.learning_rate)
         self._order = np.empty(0, dtype=np.int64)

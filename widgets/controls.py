@@ -9,6 +9,8 @@ from __future__ import annotations
 import panel as pn
 import param
 
+from playground.datasets import DATASETS
+
 from .dataset_picker import DatasetPicker
 
 __all__ = ["DataControls", "ModelControls", "TrainingControls", "PlaybackControls"]
@@ -28,9 +30,10 @@ def _select(p, name, **kw):
 
 
 class DataControls(pn.viewable.Viewer):
-    """Dataset thumbnails, noise, number of points, train/test split, regenerate and show-test."""
+    """Dataset thumbnails, the paper's own points, noise, number of points, train/test split, regenerate, show-test."""
 
-    settings = param.ClassSelector(class_=param.Parameterized, doc="Needs dataset, noise, n_samples, test_fraction, show_test, regenerate.")
+    settings = param.ClassSelector(class_=param.Parameterized, doc=(
+        "Needs dataset, noise, n_samples, test_fraction, show_test, regenerate; paper_draw if it has one."))
 
     def __init__(self, **params):
         super().__init__(**params)
@@ -44,10 +47,25 @@ class DataControls(pn.viewable.Viewer):
         self.test_fraction = _slider(s.param.test_fraction, "Share of points for testing", step=0.05)
         self.regenerate = pn.widgets.Button.from_param(s.param.regenerate, label="↻ Regenerate points", color="default", width=_W)
         self.show_test = pn.widgets.Checkbox.from_param(s.param.show_test, label="Show test points")
+        self.paper_draw = None
+        if "paper_draw" in s.param:
+            # Only the paper's nine problems have the authors' draw; with it, the draw settings do not apply.
+            self.paper_draw = pn.widgets.Checkbox.from_param(
+                s.param.paper_draw, label="The paper's own points (its seed-30 draw)", width=_W)
+            s.param.watch(self._follow_draw, ["dataset", "paper_draw"])
+            self._follow_draw()
+
+    def _follow_draw(self, *events) -> None:
+        s = self.settings
+        self.paper_draw.visible = DATASETS[s.dataset].paper
+        fixed = bool(s.paper_draw) and DATASETS[s.dataset].paper
+        for widget in (self.noise, self.n_samples, self.test_fraction, self.regenerate):
+            widget.disabled = fixed
 
     def __panel__(self):
-        return pn.Column(self.picker, self.noise, self.n_samples, self.test_fraction, self.regenerate, self.show_test,
-                         margin=(0, 0), sizing_mode="stretch_width")
+        extra = [self.paper_draw] if self.paper_draw is not None else []
+        return pn.Column(self.picker, *extra, self.noise, self.n_samples, self.test_fraction, self.regenerate,
+                         self.show_test, margin=(0, 0), sizing_mode="stretch_width")
 
 
 class ModelControls(pn.viewable.Viewer):

@@ -350,3 +350,50 @@ def test_the_one_layer_entry_cannot_learn_the_circle_but_four_layers_can():
         trainer.run(150)
         accuracy[key] = trainer.evaluate()["test_accuracy"]
     assert accuracy["one-layer"] < 0.75 < 0.85 < accuracy["paper-1q"]
+
+
+# ------------------------------------------------------------------ the paper's own points and start
+def test_the_papers_points_and_start_on_the_page_travel_in_files_and_links():
+    from playground.paper import paper_draw, paper_start
+
+    app = _app("paper_draw=1&init=paper&optimizer=lbfgs&n_layers=2")
+    trainer = app.session._trainer
+    train, test = paper_draw("circle")
+    assert np.array_equal(trainer.train.X, train.X) and trainer.test.n_samples == 4000
+    assert np.array_equal(trainer.params, paper_start("circle", app.settings.circuit))
+    assert not app._notice.visible
+    for _ in range(3):
+        app.settings.step = True
+    data = json.loads(app.make_file("experiment"))
+    assert data["data"]["paper_draw"] is True and data["training"]["init"] == "paper"
+    assert "paper_draw=1" in app.share.link
+    other = _app()
+    other.load_file(app.make_file("experiment").encode(), "paper.json")
+    assert other.settings.paper_draw and other.settings.init == "paper"
+    assert np.array_equal(other.session._trainer.params, app.session._trainer.params)
+    assert _picture(other)[2:] == _picture(app)[2:]  # same accuracies, boundary and predictions
+    linked = _app(app.share.link.split("?", 1)[1])
+    assert linked.settings.paper_draw and np.array_equal(linked.session._trainer.train.X, train.X)
+
+
+def test_the_papers_points_and_start_elsewhere_say_so_and_fall_back():
+    app = _app("dataset=moons&paper_draw=1")
+    assert app.settings.paper_draw is False and "paper_draw" in app._notice.object
+    app = _app("dataset=moons&init=paper")
+    assert app.session._trainer.init == "uniform" and "starting values exist only for" in app._notice.object
+    assert json.loads(app.make_file("experiment"))["training"]["init"] == "uniform"
+    app = _app("paper_draw=1")
+    app.settings.dataset = "moons"  # another problem: back to the page's own draw
+    assert app.settings.paper_draw is False and app.session._trainer.train.n_samples < 400
+
+
+def test_the_paper_draw_checkbox_shows_for_paper_problems_and_fixes_the_draw_settings():
+    from widgets.controls import DataControls
+
+    s = PlaygroundSettings()
+    data = DataControls(settings=s)
+    assert data.paper_draw.visible and not data.noise.disabled
+    data.paper_draw.value = True
+    assert s.paper_draw and data.noise.disabled and data.n_samples.disabled and data.regenerate.disabled
+    s.dataset = "spiral"
+    assert not data.paper_draw.visible and not s.paper_draw and not data.noise.disabled
