@@ -22,6 +22,10 @@ _LEGEND_CSS = read_static("decision_boundary_legend.css")
 _FID_COLUMNS = tuple(f"f{c}" for c in range(MAX_CLASSES))  # fidelity with each label state, for the hover
 _TRAIN_COLUMNS = ("x", "y", "label", "pred", "color", "marker", "angle") + _FID_COLUMNS
 _TEST_COLUMNS = ("x", "y", "label", "pred", "color", "marker", "angle")
+# Test markers at full size up to this many test points; beyond, smaller (∝ 1/√M) so the boundary stays visible
+# under a large test set (the paper's draw has 4000 test points).
+_FULL_SIZE_TEST_POINTS = 800
+_TEST_SIZE, _TEST_LINE, _TEST_RING = 8.0, 1.5, 12.0
 
 
 @dataclass(frozen=True)
@@ -127,11 +131,11 @@ class DecisionBoundaryView(pn.viewable.Viewer):
 
         # One renderer per point set, colour/marker/angle per point: a frame re-renders three glyphs, not fourteen.
         self._test_renderer = fig.scatter(
-            "x", "y", source=self.test_source, marker="marker", angle="angle", size=8, fill_color="color",
-            fill_alpha=0.25, line_color="color", line_width=1.5, name="test-points",
+            "x", "y", source=self.test_source, marker="marker", angle="angle", size=_TEST_SIZE, fill_color="color",
+            fill_alpha=0.25, line_color="color", line_width=_TEST_LINE, name="test-points",
         )
         self._wrong_test = fig.scatter(
-            "x", "y", source=self.test_wrong_source, marker="circle", size=12, fill_alpha=0.0,
+            "x", "y", source=self.test_wrong_source, marker="circle", size=_TEST_RING, fill_alpha=0.0,
             line_color=MISCLASSIFIED_COLOR, line_width=1.0, line_alpha=0.55, name="test-wrong",
         )
         self._train_renderer = fig.scatter(
@@ -200,6 +204,9 @@ class DecisionBoundaryView(pn.viewable.Viewer):
                 "x": self._test_X[:, 0], "y": self._test_X[:, 1], "label": self._test_y,
                 "pred": np.full(M, -1, dtype=np.int64), **_style_columns(self._test_y),
             }
+        scale = min(1.0, (_FULL_SIZE_TEST_POINTS / max(len(self._test_y), 1)) ** 0.5)
+        self._test_renderer.glyph.update(size=max(3.0, _TEST_SIZE * scale), line_width=max(0.8, _TEST_LINE * scale))
+        self._wrong_test.glyph.size = max(5.0, _TEST_RING * scale)
         self.wrong_source.data = {"x": [], "y": []}
         self.test_wrong_source.data = {"x": [], "y": []}
         self._shown_pred = self._shown_test_pred = None

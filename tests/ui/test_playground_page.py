@@ -173,3 +173,27 @@ def test_hovering_a_point_shows_its_details(app):
     assert "training point" in text and "label" in text and "predicted" in text
     fid = re.search(r"fidelities:?\s*([0-9.]+) · ([0-9.]+)", text)
     assert fid and abs(float(fid.group(1)) + float(fid.group(2)) - 1.0) < 0.02  # two classes: the two fidelities sum to 1
+
+
+def test_the_papers_own_points_by_clicking(app):
+    app.open("dataset=circle&n_layers=2&optimizer=lbfgs")
+    page = app.page
+    box = page.get_by_role("checkbox", name="The paper's own points (its seed-30 draw)")
+    assert box.count() == 1 and not box.is_checked()
+    box.check()
+    app.wait_until(lambda: app.source_length("boundary-train") == 200 and app.source_length("boundary-test") == 4000,
+                   timeout=30, what="the authors' 200 + 4000 points")
+    app.wait_until(lambda: "paper_draw=1" in page.url, timeout=10, what="the choice in the address")
+    # the draw settings do not apply to a fixed draw: their sliders are disabled
+    noise = page.get_by_role("slider", name="Noise", exact=True).locator("xpath=ancestor::div[contains(@class, 'noUi-target')]")
+    assert noise.get_attribute("disabled") is not None
+    page.get_by_role("combobox", name="Initialisation").select_option("paper")
+    app.wait_until(lambda: "init=paper" in page.url, timeout=10, what="the initialisation in the address")
+    for _ in range(30):  # L-BFGS from the authors' start: the paper's Table 1 cell is 0.85 for two layers
+        app.button("Step").click()
+    app.wait_until(lambda: app.number("step") >= 20, timeout=30, what="twenty L-BFGS steps")
+    app.wait_until(lambda: app.number("test-accuracy") > 0.8, timeout=30, what="test accuracy above 0.8")
+    page.get_by_role("button", name="spiral", exact=True).click()  # not a paper problem: the box goes away
+    app.wait_until(lambda: box.count() == 0 or not box.is_visible(), timeout=10, what="the box to hide")
+    app.wait_until(lambda: "dataset=spiral" in page.url, timeout=10, what="the new dataset in the address")
+    assert "paper_draw" not in page.url

@@ -115,3 +115,17 @@ def test_slice_of_higher_dimensional_data_is_named(snapshot_factory):
     rng = np.random.default_rng(0)
     view.set_points(rng.uniform(-1, 1, (5, 4)), np.zeros(5, int), n_classes=2, n_features=4)
     assert "x₃, x₄ = 0" in view.figure.title.text
+
+
+def test_a_large_test_set_is_drawn_with_smaller_markers_so_the_boundary_shows():
+    view = DecisionBoundaryView()
+    rng = np.random.default_rng(0)
+    X, y = rng.uniform(-1, 1, (200, 2)), rng.integers(0, 2, 200)
+    view.set_points(X, y, X[:100], y[:100], n_classes=2)
+    small = (view._test_renderer.glyph.size, view._wrong_test.glyph.size)
+    big_X = rng.uniform(-1, 1, (4000, 2))
+    view.set_points(X, y, big_X, rng.integers(0, 2, 4000), n_classes=2)
+    assert view._test_renderer.glyph.size < small[0] / 2 and view._wrong_test.glyph.size < small[1]
+    assert view._train_renderer.glyph.size == 10  # training points keep their size
+    view.set_points(X, y, X[:100], y[:100], n_classes=2)
+    assert (view._test_renderer.glyph.size, view._wrong_test.glyph.size) == small
