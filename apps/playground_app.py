@@ -38,6 +38,7 @@ from widgets.controls import DataControls, ModelControls, PlaybackControls, Trai
 from widgets.decision_boundary import DecisionBoundaryView
 from widgets.frame_clock import FrameClock
 from widgets.layers import LayerView
+from widgets.lesson_panel import LessonPanel
 from widgets.metrics import MetricsView
 from widgets.run_status import RunStatus
 from widgets.share import ShareControls
@@ -45,6 +46,7 @@ from widgets.style import BLOCH_MARKERS, CLASS_COLORS
 from widgets.url_state import UrlState
 
 from apps.gallery import GALLERY, GalleryEntry
+from apps.lessons import LESSONS, Lesson, goal_state, step_state
 from apps.session import Frame, PlaygroundSession
 from apps.settings import (
     BATCH_SIZES, LEARNING_RATES, MAX_LAYERS, MAX_POINTS, MAX_QUBITS, QUERY_KEYS, PlaygroundSettings, parse_query,
@@ -105,9 +107,12 @@ class PlaygroundApp(pn.viewable.Viewer):
         self.settings = PlaygroundSettings()
         query = dict(query or {})
         checkpoint, notices = _read_checkpoint(query.pop("k", None))
+        self._lesson, self._lesson_index, lesson_notices = _read_lesson(query.pop("lesson", None), query.pop("step", None))
         values, url_notices = parse_query(query)
-        notices += url_notices
+        notices += lesson_notices + url_notices
         autoplay = values.pop("playing", False)
+        if self._lesson is not None:  # the step's state, then what the address adds to it
+            values = {**step_state(self._lesson, self._lesson_index)[0], **values}
         self._apply_values(values)
         self.session = PlaygroundSession(self.settings, pool=pool)
         if checkpoint is not None:
@@ -122,6 +127,12 @@ class PlaygroundApp(pn.viewable.Viewer):
         self.share = ShareControls(make_file=self.make_file, load_file=self.load_file)
         self.gallery_buttons = [self._gallery_button(entry) for entry in GALLERY.values()]
         self._gallery_text = pn.pane.HTML("", width=266, margin=(4, 10))
+        self.lesson_panel = LessonPanel(options={name: lesson.title for name, lesson in LESSONS.items()})
+        self.lesson_panel.param.watch(lambda e: self.start_lesson(self.lesson_panel.choice), "start")
+        self.lesson_panel.param.watch(lambda e: self.next_step(), "next")
+        self.lesson_panel.param.watch(lambda e: self.enter_step(self._lesson_index - 1), "previous")
+        self.lesson_panel.param.watch(lambda e: self.show_solution(), "show_me")
+        self.lesson_panel.param.watch(lambda e: self.leave_lesson(), "leave")
         self.clock = FrameClock()
         self.clock.param.watch(lambda e: self.session.acknowledge(e.new), "shown")
         self._spheres: list[BlochSphere] = []
@@ -129,7 +140,7 @@ class PlaygroundApp(pn.viewable.Viewer):
         self._train_y = np.empty(0, dtype=np.int64)
         self._detail_time = {v: 0.0 for v in _DETAIL_VIEWS}
         self._last_frame_time = 0.0
-        self._notices = {"url": " ".join(notices), "session": "", "file": ""}
+        self._notices = {"url": " ".join(notices), "session": "", "file": "", "lesson": ""}
         self._url_notices = bool(notices)
         self._url_mode: str | None = None  # the strongest write asked for since the last one
         self._url_scheduled = False
@@ -154,6 +165,8 @@ class PlaygroundApp(pn.viewable.Viewer):
         self.settings.param.watch(lambda e: self._show_notices(url="") if e.new else None, "playing")
         self._layout = self._build_layout()
         self._autoplay = autoplay
+        if self._lesson is not None:
+            self._show_step()
 
     # ------------------------------------------------------------------ lifecycle
     def start(self) -> "PlaygroundApp":
@@ -219,6 +232,7 @@ class PlaygroundApp(pn.viewable.Viewer):
             )
             if frame.serial:
                 self.clock.frame = frame.serial
+            self._check_goal(frame)
         for v in due:
             self._detail_time[v] = now
         if frame.checkpoint is not None and self.share.with_model:
@@ -302,9 +316,17 @@ class PlaygroundApp(pn.viewable.Viewer):
             self._url_scheduled = True
             self._doc.add_next_tick_callback(self._flush_url)
 
+    def _address(self) -> str:
+        """The page's query string: the settings, and the lesson step when one is open."""
+        query = to_query(self.settings)
+        if self._lesson is not None:
+            lesson = f"lesson={self._lesson.name}&step={self._lesson_index + 1}"
+            query = f"{query}&{lesson}" if query else lesson
+        return query
+
     def _flush_url(self) -> None:
         mode, self._url_mode, self._url_scheduled = self._url_mode or "auto", None, False
-        query = to_query(self.settings)
+        query = self._address()
         if ("?" + query if query else "") != self.url.search:  # the same address twice is one entry
             self.url.show(query, mode=mode)
         self._update_link(query=query)
@@ -312,7 +334,11 @@ class PlaygroundApp(pn.viewable.Viewer):
     def _on_navigate(self, search: str) -> None:
         """Back or Forward: apply the state of that address (defaults for what it leaves out), pushing nothing."""
         args = {k: v for k, v in parse_qs(search.lstrip("?"), keep_blank_values=True).items() if k not in ("k",)}
+        lesson, index, lesson_notices = _read_lesson(args.pop("lesson", None), args.pop("step", None))
+        self._lesson, self._lesson_index = lesson, index
+        self._show_step()
         values, notices = parse_query(args)
+        notices = lesson_notices + notices
         values.pop("playing", None)
         full = {k: self.settings.param[k].default for k in QUERY_KEYS if k not in ("playing", "circuit")}
         full.update(values)
@@ -323,7 +349,7 @@ class PlaygroundApp(pn.viewable.Viewer):
     def _update_link(self, checkpoint: dict | None = None, *, query: str | None = None) -> None:
         """The share link: the address (``query``, computed when not given), plus the checkpoint when asked for."""
         if query is None:
-            query = to_query(self.settings)
+            query = self._address()
         if self.share.with_model:
             if checkpoint is None:
                 return  # the next paused frame brings one
@@ -353,6 +379,83 @@ class PlaygroundApp(pn.viewable.Viewer):
     def _on_pause(self, event) -> None:
         if not event.new and self.share.with_model:
             self.session.request_checkpoint()
+
+    # ------------------------------------------------------------------ lessons
+    def start_lesson(self, name: str) -> None:
+        """Open lesson ``name`` at its first step."""
+        if name not in LESSONS:
+            self._show_notices(lesson=f"There is no lesson {name!r}.")
+            return
+        self._lesson = LESSONS[name]
+        self.enter_step(0)
+
+    def enter_step(self, index: int) -> None:
+        """Set up step ``index`` of the open lesson: its settings (one history entry), training reset and paused."""
+        if self._lesson is None or not 0 <= index < len(self._lesson.steps):
+            return
+        values, _ = step_state(self._lesson, index)
+        self.settings.playing = False
+        with self._one_entry("push"):
+            self._lesson_index = index
+            self._apply_values(values)
+            self.settings.reset = True
+            self._request_url("push")  # a new step is a new address even when no setting changed
+        self._show_step()
+
+    def next_step(self) -> None:
+        if self._lesson is None:
+            return
+        if self._lesson_index + 1 < len(self._lesson.steps):
+            self.enter_step(self._lesson_index + 1)
+        else:
+            title = self._lesson.title
+            self.leave_lesson()
+            self._show_notices(lesson=f"Lesson finished: {title}. Pick another one, or keep exploring.")
+
+    def show_solution(self) -> None:
+        """Apply the settings that meet the step's goal (the step's "Show me")."""
+        if self._lesson is None:
+            return
+        solution = self._lesson.steps[self._lesson_index].solution
+        if solution:
+            with self._one_entry("push"):
+                self._apply_values(solution)
+
+    def leave_lesson(self) -> None:
+        self._lesson, self._lesson_index = None, 0
+        self._show_step()
+        self._request_url("push")
+
+    def _show_step(self) -> None:
+        """The panel and the hidden groups follow the open lesson step (or show everything without one)."""
+        lesson, panel = self._lesson, self.lesson_panel
+        self._show_notices(lesson="")
+        if lesson is None:
+            panel.param.update(lesson="", goal_met=False)
+            hidden = ()
+        else:
+            step = lesson.steps[self._lesson_index]
+            hidden = step.hide
+            panel.param.update(
+                lesson=lesson.name, lesson_title=lesson.title, step_index=self._lesson_index,
+                n_steps=len(lesson.steps), step_title=step.title, text=step.text,
+                goal_text=step.goal.text if step.goal else "", goal_met=False, has_solution=bool(step.solution),
+            )
+            panel.choice = lesson.name
+        for name, group in getattr(self, "_groups", {}).items():
+            group.visible = name not in hidden
+
+    def _check_goal(self, frame: Frame) -> None:
+        if self._lesson is None or self.lesson_panel.goal_met or frame.model_spec is None:
+            return
+        goal = self._lesson.steps[self._lesson_index].goal
+        if goal is None:
+            return
+        state = goal_state(step=frame.n_steps, epoch=frame.epoch, loss=frame.loss,
+                           train_accuracy=frame.train_accuracy, test_accuracy=frame.test_accuracy,
+                           n_layers=frame.model_spec.n_layers, n_qubits=frame.model_spec.n_qubits)
+        if goal.met(state):
+            self.lesson_panel.goal_met = True
 
     # ------------------------------------------------------------------ gallery
     def _gallery_button(self, entry: GalleryEntry) -> pn.widgets.Button:
@@ -444,37 +547,59 @@ class PlaygroundApp(pn.viewable.Viewer):
         )
         header_bar = pn.Row(header, styles={"background": "#1f3a5f"}, sizing_mode="stretch_width", margin=0)
         gallery = pn.Column(*self.gallery_buttons, self._gallery_text, margin=(0, 0))
-        sidebar = pn.Column(
-            _card("Gallery: start from…", gallery, collapsible=True),
-            _card("Data", DataControls(settings=s), collapsible=True),
-            _card("Model", ModelControls(settings=s), collapsible=True),
-            _card("Training", TrainingControls(settings=s), collapsible=True),
-            _card("Share and save", self.share, collapsible=True),
-            width=300, margin=(0, 0),
-        )
+        groups = {
+            "gallery": _card("Gallery: start from…", gallery, collapsible=True),
+            "data": _card("Data", DataControls(settings=s), collapsible=True),
+            "model": _card("Model", ModelControls(settings=s), collapsible=True),
+            "training": _card("Training", TrainingControls(settings=s), collapsible=True),
+            "share": _card("Share and save", self.share, collapsible=True),
+        }
+        sidebar = pn.Column(*groups.values(), width=300, margin=(0, 0))
         toolbar = pn.Row(PlaybackControls(settings=s), self.status, align="center", margin=(8, 10))
         toolbar_card = pn.Card(pn.Column(toolbar, self._notice, margin=0), hide_header=True, stylesheets=[_CARD_CSS],
                                margin=(6, 6), sizing_mode="stretch_width")
-        right = pn.Column(
-            _card("Loss and accuracy", self.metrics, width=500),
-            _card("Final states on the Bloch sphere", self._spheres_box, width=500),
-            margin=0,
-        )
+        groups["curves"] = _card("Loss and accuracy", self.metrics, width=500)
+        groups["spheres"] = _card("Final states on the Bloch sphere", self._spheres_box, width=500)
+        right = pn.Column(groups["curves"], groups["spheres"], margin=0)
+        groups["boundary"] = _card("Decision boundary", self.boundary)
+        groups["layers"] = _card("Layer by layer", self.layers)
         # A wrapping grid: side by side on a wide screen, one under the other on a narrow one or a projector.
-        grid = pn.FlexBox(
-            _card("Decision boundary", self.boundary),
-            right,
-            _card("Layer by layer", self.layers),
-            flex_wrap="wrap", align_items="flex-start", sizing_mode="stretch_width", margin=0,
-        )
-        circuit = _card("Circuit: click a slot, then a gate (or drag a gate onto a slot)", self.editor,
-                        sizing_mode="stretch_width")
-        views = pn.Column(toolbar_card, circuit, grid, self.clock, self.url, sizing_mode="stretch_width", margin=0)
+        grid = pn.FlexBox(groups["boundary"], right, groups["layers"],
+                          flex_wrap="wrap", align_items="flex-start", sizing_mode="stretch_width", margin=0)
+        groups["editor"] = _card("Circuit: click a slot, then a gate (or drag a gate onto a slot)", self.editor,
+                                 sizing_mode="stretch_width")
+        lessons = pn.Card(self.lesson_panel, title="Lessons", collapsible=False, stylesheets=[_CARD_CSS],
+                          margin=(6, 6), sizing_mode="stretch_width")
+        self._groups = groups
+        views = pn.Column(toolbar_card, lessons, groups["editor"], grid, self.clock, self.url,
+                          sizing_mode="stretch_width", margin=0)
         return pn.Column(header_bar, pn.Row(sidebar, views, margin=(6, 6), sizing_mode="stretch_width"), margin=0,
                          sizing_mode="stretch_width")
 
     def __panel__(self):
         return self._layout
+
+
+def _read_lesson(raw_lesson, raw_step) -> tuple[Lesson | None, int, list[str]]:
+    """``?lesson=NAME&step=K`` (K from 1) → the lesson, the 0-based step and notices; bad values are ignored."""
+    def text(raw):
+        value = raw[-1] if isinstance(raw, (list, tuple)) and raw else raw
+        return (value.decode("utf-8", "replace") if isinstance(value, bytes) else str(value)).strip()
+
+    if raw_lesson is None:
+        return None, 0, ([] if raw_step is None else ["step: only a lesson has steps; ignored."])
+    name = text(raw_lesson)
+    if name not in LESSONS:
+        shown = name if len(name) <= 40 else name[:40] + "…"
+        return None, 0, [f"lesson: {shown!r} is not one of {', '.join(LESSONS)}; ignored."]
+    lesson = LESSONS[name]
+    if raw_step is None:
+        return lesson, 0, []
+    step = text(raw_step)
+    if not step.isdigit() or not 1 <= int(step) <= len(lesson.steps):
+        shown = step if len(step) <= 40 else step[:40] + "…"
+        return lesson, 0, [f"step: expected 1..{len(lesson.steps)} for this lesson, got {shown!r}; starting at step 1."]
+    return lesson, int(step) - 1, []
 
 
 def _read_checkpoint(raw) -> tuple[dict | None, list[str]]:
