@@ -45,6 +45,7 @@ from widgets.share import ShareControls
 from widgets.style import BLOCH_MARKERS, CLASS_COLORS
 from widgets.url_state import UrlState
 
+from apps.explanations import EXPLANATIONS
 from apps.gallery import GALLERY, GalleryEntry
 from apps.lessons import LESSONS, Lesson, goal_state, step_state
 from apps.session import Frame, PlaygroundSession
@@ -78,6 +79,8 @@ def _asset_text(name: str) -> str:
 _CARD_CSS = _asset_text("card.css")
 _NOTICE_CSS = _asset_text("notice.css")
 _HEADER_CSS = _asset_text("header.css")
+_EXPLAIN_CSS = _asset_text("explain.css")
+_EXPLAIN_CARD_CSS = _asset_text("explain_card.css")
 
 # Bokeh's slider handles carry role="slider" but no name; give each the text of its visible label ("Layers: 4"
 # → "Layers") so that screen readers (and tests) can find them by name. A checkbox's text sits beside it, not in
@@ -90,6 +93,15 @@ def _card(title: str, *objects, **kw) -> pn.Card:
     kw.setdefault("margin", (6, 6))
     return pn.Card(*objects, title=title, collapsible=kw.pop("collapsible", False), stylesheets=[_CARD_CSS],
                    header_background="#ffffff", **kw)
+
+
+def _explain(view: str, width: int) -> pn.Card:
+    """A view's explanation, collapsed, as wide as the view: one click on "What does this show?" opens it."""
+    e = EXPLANATIONS[view]
+    body = pn.pane.HTML(f'<div class="explain"><p>{escape(e.text)}</p><p class="formula">{escape(e.formula)}</p></div>',
+                        stylesheets=[_EXPLAIN_CSS], width=width - 20, margin=(0, 4))
+    return pn.Card(body, title="What does this show?", collapsed=True, collapsible=True, width=width,
+                   margin=(4, 6), name=f"explain-{view}", stylesheets=[_EXPLAIN_CARD_CSS])
 
 
 def _unit_ball(v: np.ndarray) -> np.ndarray:
@@ -558,11 +570,12 @@ class PlaygroundApp(pn.viewable.Viewer):
         toolbar = pn.Row(PlaybackControls(settings=s), self.status, align="center", margin=(8, 10))
         toolbar_card = pn.Card(pn.Column(toolbar, self._notice, margin=0), hide_header=True, stylesheets=[_CARD_CSS],
                                margin=(6, 6), sizing_mode="stretch_width")
-        groups["curves"] = _card("Loss and accuracy", self.metrics, width=500)
-        groups["spheres"] = _card("Final states on the Bloch sphere", self._spheres_box, width=500)
+        groups["curves"] = _card("Loss and accuracy", self.metrics, _explain("curves", 470), width=500)
+        groups["spheres"] = _card("Final states on the Bloch sphere", self._spheres_box, _explain("spheres", 470),
+                                  width=500)
         right = pn.Column(groups["curves"], groups["spheres"], margin=0)
-        groups["boundary"] = _card("Decision boundary", self.boundary)
-        groups["layers"] = _card("Layer by layer", self.layers)
+        groups["boundary"] = _card("Decision boundary", self.boundary, _explain("boundary", self.boundary.size))
+        groups["layers"] = _card("Layer by layer", self.layers, _explain("layers", 600))
         # A wrapping grid: side by side on a wide screen, one under the other on a narrow one or a projector.
         grid = pn.FlexBox(groups["boundary"], right, groups["layers"],
                           flex_wrap="wrap", align_items="flex-start", sizing_mode="stretch_width", margin=0)

@@ -197,3 +197,18 @@ def test_the_papers_own_points_by_clicking(app):
     app.wait_until(lambda: box.count() == 0 or not box.is_visible(), timeout=10, what="the box to hide")
     app.wait_until(lambda: "dataset=spiral" in page.url, timeout=10, what="the new dataset in the address")
     assert "paper_draw" not in page.url
+
+
+def test_each_view_explains_itself_one_click_away(app):
+    from apps.explanations import EXPLANATIONS
+
+    app.open()
+    page = app.page
+    toggles = page.get_by_text("What does this show?")
+    assert toggles.count() == 4
+    first_words = EXPLANATIONS["boundary"].text[:40]
+    assert not page.get_by_text(first_words).is_visible()  # collapsed by default
+    toggles.first.click()
+    app.wait_until(lambda: page.get_by_text(first_words).is_visible(), timeout=10, what="the explanation to open")
+    page.get_by_text(first_words).scroll_into_view_if_needed()
+    page.screenshot(path=str(app.server.log_path.parent / "explanation_open.png"), full_page=False)
