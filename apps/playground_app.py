@@ -34,6 +34,7 @@ from playground.optim import make_optimizer
 from playground.trainer import HISTORY_FIELDS
 from widgets.bloch import BlochSphere
 from widgets.circuit_editor import CircuitEditor
+from widgets.class_link import ClassLinkControls
 from widgets.controls import DataControls, ModelControls, PlaybackControls, TrainingControls
 from widgets.decision_boundary import DecisionBoundaryView
 from widgets.frame_clock import FrameClock
@@ -45,6 +46,7 @@ from widgets.share import ShareControls
 from widgets.style import BLOCH_MARKERS, CLASS_COLORS
 from widgets.url_state import UrlState
 
+from apps.classroom import CLASS_GROUPS, GROUP_LABELS, decode_class, encode_class
 from apps.explanations import EXPLANATIONS
 from apps.gallery import GALLERY, GalleryEntry
 from apps.lessons import LESSONS, Lesson, goal_state, step_state
@@ -95,6 +97,10 @@ def _card(title: str, *objects, **kw) -> pn.Card:
                    header_background="#ffffff", **kw)
 
 
+def _some(*objects) -> list:
+    return [o for o in objects if o is not None]
+
+
 def _explain(view: str, width: int) -> pn.Card:
     """A view's explanation, collapsed, as wide as the view: one click on "What does this show?" opens it."""
     e = EXPLANATIONS[view]
@@ -119,13 +125,21 @@ class PlaygroundApp(pn.viewable.Viewer):
         self.settings = PlaygroundSettings()
         query = dict(query or {})
         checkpoint, notices = _read_checkpoint(query.pop("k", None))
+        self._class, class_notices = decode_class(query.pop("class", None))
         self._lesson, self._lesson_index, lesson_notices = _read_lesson(query.pop("lesson", None), query.pop("step", None))
         values, url_notices = parse_query(query)
-        notices += lesson_notices + url_notices
+        notices += class_notices + lesson_notices + url_notices
         autoplay = values.pop("playing", False)
         if self._lesson is not None:  # the step's state, then what the address adds to it
             values = {**step_state(self._lesson, self._lesson_index)[0], **values}
+        defaults = {k: self.settings.param[k].default for k in self._class.locked if k != "circuit"}
+        overridden = sorted(k for k in values if k in self._class.locked
+                            and values[k] != self._class.values.get(k, defaults.get(k, values[k])))
+        if overridden:
+            notices.append(f"{', '.join(overridden)}: set by the class link; the address cannot change "
+                           f"{'it' if len(overridden) == 1 else 'them'}.")
         self._apply_values(values)
+        self._apply_values(self._class.values, locked_too=True)
         self.session = PlaygroundSession(self.settings, pool=pool)
         if checkpoint is not None:
             self.session.load(checkpoint=checkpoint)
@@ -139,6 +153,8 @@ class PlaygroundApp(pn.viewable.Viewer):
         self.share = ShareControls(make_file=self.make_file, load_file=self.load_file)
         self.gallery_buttons = [self._gallery_button(entry) for entry in GALLERY.values()]
         self._gallery_text = pn.pane.HTML("", width=266, margin=(4, 10))
+        self.class_link = ClassLinkControls(options={GROUP_LABELS[g]: g for g in CLASS_GROUPS})
+        self.class_link.param.watch(lambda e: self._update_link(), "hidden")
         self.lesson_panel = LessonPanel(options={name: lesson.title for name, lesson in LESSONS.items()})
         self.lesson_panel.param.watch(lambda e: self.start_lesson(self.lesson_panel.choice), "start")
         self.lesson_panel.param.watch(lambda e: self.next_step(), "next")
@@ -276,9 +292,10 @@ class PlaygroundApp(pn.viewable.Viewer):
         self._notice.visible = bool(text)
 
     # ------------------------------------------------------------------ the circuit, the address bar and links
-    def _apply_values(self, values: dict) -> None:
-        """Set validated setting values; a circuit goes last, so that it wins over the shape settings."""
-        values = dict(values)
+    def _apply_values(self, values: dict, *, locked_too: bool = False) -> None:
+        """Set validated setting values; a circuit goes last, so that it wins over the shape settings. Settings a
+        class link locks are left alone (everything on the page that sets values comes through here)."""
+        values = {k: v for k, v in values.items() if locked_too or k not in self._class.locked}
         circuit = values.pop("circuit", None)
         self.settings.param.update(values)
         if circuit is not None:
@@ -330,11 +347,12 @@ class PlaygroundApp(pn.viewable.Viewer):
 
     def _address(self) -> str:
         """The page's query string: the settings, and the lesson step when one is open."""
-        query = to_query(self.settings)
+        parts = [to_query(self.settings)]
         if self._lesson is not None:
-            lesson = f"lesson={self._lesson.name}&step={self._lesson_index + 1}"
-            query = f"{query}&{lesson}" if query else lesson
-        return query
+            parts.append(f"lesson={self._lesson.name}&step={self._lesson_index + 1}")
+        if self._class:
+            parts.append(f"class={self._class.token}")
+        return "&".join(p for p in parts if p)
 
     def _flush_url(self) -> None:
         mode, self._url_mode, self._url_scheduled = self._url_mode or "auto", None, False
@@ -362,6 +380,10 @@ class PlaygroundApp(pn.viewable.Viewer):
         """The share link: the address (``query``, computed when not given), plus the checkpoint when asked for."""
         if query is None:
             query = self._address()
+        if not self._class:
+            token = encode_class(self.class_link.hidden, self.settings) if self.class_link.hidden else ""
+            self.class_link.link = self.url.link("?" + "&".join(p for p in (query, token and f"class={token}") if p)) \
+                if token else "Tick what to hide first."
         if self.share.with_model:
             if checkpoint is None:
                 return  # the next paused frame brings one
@@ -552,42 +574,51 @@ class PlaygroundApp(pn.viewable.Viewer):
     # ------------------------------------------------------------------ layout
     def _build_layout(self):
         s = self.settings
+        hidden = set(self._class.hidden)  # a class link leaves these out of the page: nothing there to change
+        explain = (lambda view, width: None) if "explanations" in hidden else _explain
+        makers = {
+            "gallery": lambda: _card("Gallery: start from…", pn.Column(*self.gallery_buttons, self._gallery_text,
+                                                                       margin=(0, 0)), collapsible=True),
+            "data": lambda: _card("Data", DataControls(settings=s), collapsible=True),
+            "model": lambda: _card("Model", ModelControls(settings=s), collapsible=True),
+            "training": lambda: _card("Training", TrainingControls(settings=s), collapsible=True),
+            "share": lambda: _card("Share and save", self.share, collapsible=True),
+            "curves": lambda: _card("Loss and accuracy", self.metrics, *_some(explain("curves", 470)), width=500),
+            "spheres": lambda: _card("Final states on the Bloch sphere", self._spheres_box,
+                                     *_some(explain("spheres", 470)), width=500),
+            "boundary": lambda: _card("Decision boundary", self.boundary, *_some(explain("boundary", self.boundary.size))),
+            "layers": lambda: _card("Layer by layer", self.layers, *_some(explain("layers", 600))),
+            "editor": lambda: _card("Circuit: click a slot, then a gate (or drag a gate onto a slot)", self.editor,
+                                    sizing_mode="stretch_width"),
+        }
+        groups = {name: make() for name, make in makers.items() if name not in hidden}
+        self._groups = groups
+        sidebar_cards = [groups[g] for g in ("gallery", "data", "model", "training", "share") if g in groups]
+        if not self._class:  # a teacher's page: make a class link (a student's page has no use for it)
+            sidebar_cards.append(_card("For a class", self.class_link, collapsible=True, collapsed=True))
+        sidebar = pn.Column(*sidebar_cards, width=300, margin=(0, 0))
+        toolbar = pn.Row(PlaybackControls(settings=s), self.status, align="center", margin=(8, 10))
+        toolbar_card = pn.Card(pn.Column(toolbar, self._notice, margin=0), hide_header=True, stylesheets=[_CARD_CSS],
+                               margin=(6, 6), sizing_mode="stretch_width")
+        right = pn.Column(*[groups[g] for g in ("curves", "spheres") if g in groups], margin=0)
+        # A wrapping grid: side by side on a wide screen, one under the other on a narrow one or a projector.
+        grid = pn.FlexBox(*[v for v in (groups.get("boundary"), right, groups.get("layers")) if v is not None],
+                          flex_wrap="wrap", align_items="flex-start", sizing_mode="stretch_width", margin=0)
+        lessons = None if "lessons" in hidden else pn.Card(
+            self.lesson_panel, title="Lessons", collapsible=False, stylesheets=[_CARD_CSS], margin=(6, 6),
+            sizing_mode="stretch_width")
+        views = pn.Column(*[v for v in (toolbar_card, lessons, groups.get("editor"), grid, self.clock, self.url)
+                            if v is not None], sizing_mode="stretch_width", margin=0)
+        body = pn.Row(*([sidebar] if sidebar_cards else []), views, margin=(6, 6), sizing_mode="stretch_width")
+        if "header" in hidden:
+            return pn.Column(body, margin=0, sizing_mode="stretch_width")
         header = pn.pane.HTML(
             f"<h1>{escape(TITLE)}</h1><p>Train a data re-uploading quantum classifier (Pérez-Salinas et al., 2020) "
             "and watch it learn.</p>",
             stylesheets=[_HEADER_CSS], margin=(10, 16),
         )
         header_bar = pn.Row(header, styles={"background": "#1f3a5f"}, sizing_mode="stretch_width", margin=0)
-        gallery = pn.Column(*self.gallery_buttons, self._gallery_text, margin=(0, 0))
-        groups = {
-            "gallery": _card("Gallery: start from…", gallery, collapsible=True),
-            "data": _card("Data", DataControls(settings=s), collapsible=True),
-            "model": _card("Model", ModelControls(settings=s), collapsible=True),
-            "training": _card("Training", TrainingControls(settings=s), collapsible=True),
-            "share": _card("Share and save", self.share, collapsible=True),
-        }
-        sidebar = pn.Column(*groups.values(), width=300, margin=(0, 0))
-        toolbar = pn.Row(PlaybackControls(settings=s), self.status, align="center", margin=(8, 10))
-        toolbar_card = pn.Card(pn.Column(toolbar, self._notice, margin=0), hide_header=True, stylesheets=[_CARD_CSS],
-                               margin=(6, 6), sizing_mode="stretch_width")
-        groups["curves"] = _card("Loss and accuracy", self.metrics, _explain("curves", 470), width=500)
-        groups["spheres"] = _card("Final states on the Bloch sphere", self._spheres_box, _explain("spheres", 470),
-                                  width=500)
-        right = pn.Column(groups["curves"], groups["spheres"], margin=0)
-        groups["boundary"] = _card("Decision boundary", self.boundary, _explain("boundary", self.boundary.size))
-        groups["layers"] = _card("Layer by layer", self.layers, _explain("layers", 600))
-        # A wrapping grid: side by side on a wide screen, one under the other on a narrow one or a projector.
-        grid = pn.FlexBox(groups["boundary"], right, groups["layers"],
-                          flex_wrap="wrap", align_items="flex-start", sizing_mode="stretch_width", margin=0)
-        groups["editor"] = _card("Circuit: click a slot, then a gate (or drag a gate onto a slot)", self.editor,
-                                 sizing_mode="stretch_width")
-        lessons = pn.Card(self.lesson_panel, title="Lessons", collapsible=False, stylesheets=[_CARD_CSS],
-                          margin=(6, 6), sizing_mode="stretch_width")
-        self._groups = groups
-        views = pn.Column(toolbar_card, lessons, groups["editor"], grid, self.clock, self.url,
-                          sizing_mode="stretch_width", margin=0)
-        return pn.Column(header_bar, pn.Row(sidebar, views, margin=(6, 6), sizing_mode="stretch_width"), margin=0,
-                         sizing_mode="stretch_width")
+        return pn.Column(header_bar, body, margin=0, sizing_mode="stretch_width")
 
     def __panel__(self):
         return self._layout

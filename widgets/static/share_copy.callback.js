@@ -1,4 +1,4 @@
-// Bokeh CustomJS body of widgets.share.ShareControls' Copy button, run on click.
+// Bokeh CustomJS body of the Copy buttons of widgets.share.ShareControls and widgets.class_link, run on click.
 // Its parameters: `source` (the link's text box) and `button` (the Copy button), from args.
 /* global source, button */
 const text = source.value;
