@@ -1,4 +1,4 @@
-"""Classification datasets: the paper's nine benchmark problems, four extras, and CSV upload."""
+"""Classification datasets: the paper's nine benchmark problems, four extras, CSV upload, and points drawn by hand."""
 
 from __future__ import annotations
 
@@ -18,15 +18,18 @@ __all__ = [
     "INPUT_RANGE",
     "MAX_CLASSES",
     "MAX_CSV_BYTES",
+    "MAX_DRAWN",
     "MAX_FEATURES",
     "MAX_SAMPLES",
     "Dataset",
     "DatasetError",
     "DatasetInfo",
+    "drawn_dataset",
     "load_csv",
     "make_dataset",
     "make_train_test",
     "rescale",
+    "to_csv",
 ]
 
 MAX_FEATURES = 8
@@ -41,6 +44,9 @@ MAX_SAMPLES = 20_000
 MAX_CSV_BYTES = 5_000_000
 """Bound on the size of a CSV upload, in bytes (5 MB)."""
 
+MAX_DRAWN = 300
+"""Bound on the points drawn by hand on the plane (:func:`drawn_dataset`), so that they fit in a share link."""
+
 INPUT_RANGE = (-1.0, 1.0)
 """Every feature the model sees lies in this closed interval."""
 
@@ -48,7 +54,8 @@ _LOW, _HIGH = INPUT_RANGE
 
 
 class DatasetError(ValueError):
-    """Bad input to this module: an unknown dataset, an out-of-range option, or a malformed CSV file."""
+    """Bad input to this module: an unknown dataset, an out-of-range option, a malformed CSV file, or bad drawn
+    points."""
 
 
 # --------------------------------------------------------------------------------------------------------------
@@ -71,9 +78,10 @@ class Dataset:
     n_classes : int
         Number of classes, in ``2 .. MAX_CLASSES``. Not every class needs to occur (a small subset may miss one).
     name : str
-        Dataset id (``"circle"``) or the name given to :func:`load_csv`.
+        Dataset id (``"circle"``) or the name given to :func:`load_csv` or :func:`drawn_dataset`.
     class_names : tuple of str of length n_classes
-        Display name of each class: ``"0", "1", ...`` for generated data, the original label tokens for CSV data.
+        Display name of each class: ``"0", "1", ...`` for generated and drawn data, the original label tokens for
+        CSV data.
 
     The arrays are checked and converted (to C-contiguous float64 / int64) when the value is built. Treat them as
     read-only: :meth:`subset` and the generators return new arrays.
@@ -582,7 +590,7 @@ def make_train_test(
 
 
 # --------------------------------------------------------------------------------------------------------------
-# Rescaling and CSV
+# Rescaling, CSV and drawn points
 # --------------------------------------------------------------------------------------------------------------
 
 
@@ -796,5 +804,136 @@ def load_csv(source, *, max_rows: int = MAX_SAMPLES, name: str = "csv") -> Datas
         raise DatasetError(f"column {n_columns}: expected at most {MAX_CLASSES} classes, got {n_classes}")
     index = {k: c for c, k in enumerate(ordered)}
     y = np.array([index[k] for k in keys], dtype=np.int64)
+    return _labelled(rescale(X), y, class_names, name=name, labels=f"column {n_columns}")
 
-    return Dataset(X=rescale(X), y=y, n_classes=n_classes, name=name, class_names=class_names)
+
+def _labelled(X: np.ndarray, y: np.ndarray, class_names: tuple[str, ...], *, name: str, labels: str) -> Dataset:
+    """The last step of :func:`load_csv` and :func:`drawn_dataset`: checked points, labels and class names → Dataset.
+
+    ``X`` of shape (n, n_features) within ``INPUT_RANGE``, ``y`` of shape (n,) indexing ``class_names``. ``labels``
+    names where the labels came from in a message ("column 3" of a file, "y" of drawn points).
+    """
+    n_classes = len(class_names)
+    if n_classes < 2:
+        got = f"{n_classes} ({class_names[0]!r})" if n_classes else "none"
+        raise DatasetError(f"{labels}: expected at least 2 classes, got {got}")
+    if n_classes > MAX_CLASSES:
+        raise DatasetError(f"{labels}: expected at most {MAX_CLASSES} classes, got {n_classes}")
+    return Dataset(X=X, y=y, n_classes=n_classes, name=name, class_names=tuple(class_names))
+
+
+def drawn_dataset(X, y, *, n_classes: int | None = None, name: str = "drawn") -> Dataset:
+    """Points drawn by hand on the plane, checked, as a :class:`Dataset` with class names ``"0", "1", ...``.
+
+    The points are used as they are (no rescaling, unlike :func:`load_csv`). An empty plane is allowed: zero
+    points give a dataset of shape (0, 2) (a :class:`Dataset` may be empty; a trainer needs at least one point).
+
+    Parameters
+    ----------
+    X : array_like of shape (n, 2)
+        Coordinates, every value finite and within ``INPUT_RANGE`` = [-1, 1]; ``0 <= n <= MAX_DRAWN``.
+    y : array_like of int of shape (n,)
+        Class of each point, in ``0 .. n_classes - 1``.
+    n_classes : int or None, default None
+        Number of classes, in ``2 .. MAX_CLASSES``; None takes ``max(2, max(y) + 1)``. Give it when a class has no
+        point yet (the page's chosen class count).
+    name : str, default "drawn"
+        Name given to the dataset.
+
+    Returns
+    -------
+    Dataset
+        X of shape (n, 2) (float64, a copy), y of shape (n,) (int64), class names ``"0" .. str(n_classes - 1)``.
+
+    Raises
+    ------
+    DatasetError
+        With one line naming the field and the first bad point, e.g. ``"X: expected values within [-1, 1], got 1.5
+        (point 3)"``: a shape other than (n, 2), too many points, NaN or infinity, a value outside [-1, 1],
+        non-integer labels, a label out of range, or a bad ``n_classes``.
+
+    Examples
+    --------
+    >>> ds = drawn_dataset([[0.5, -0.25], [-0.5, 0.75], [0.0, 0.0]], [0, 2, 1])
+    >>> ds.X.shape, ds.y.tolist(), ds.n_classes, ds.class_names
+    ((3, 2), [0, 2, 1], 3, ('0', '1', '2'))
+    >>> drawn_dataset([[0.0, 0.0]], [0], n_classes=4).class_names
+    ('0', '1', '2', '3')
+    """
+    if not isinstance(name, str):
+        raise DatasetError(f"name: expected a string, got {type(name).__name__}")
+    try:
+        X = np.array(X, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise DatasetError(f"X: expected an array of numbers of shape (n, 2), got {type(X).__name__}") from None
+    if X.ndim == 1 and X.size == 0:  # an empty list: no points yet
+        X = X.reshape(0, 2)
+    if X.ndim != 2 or X.shape[1] != 2:
+        raise DatasetError(f"X: expected an array of shape (n, 2), got shape {X.shape}")
+    n = X.shape[0]
+    if n > MAX_DRAWN:
+        raise DatasetError(f"X: expected at most {MAX_DRAWN} points, got {n}")
+    bad = ~np.isfinite(X).all(axis=1)
+    if bad.any():
+        i = int(np.argmax(bad))
+        raise DatasetError(f"X: expected finite numbers, got {X[i].tolist()} (point {i})")
+    bad = ((X < _LOW) | (X > _HIGH)).any(axis=1)
+    if bad.any():
+        i = int(np.argmax(bad))
+        value = float(X[i, 0] if not _LOW <= X[i, 0] <= _HIGH else X[i, 1])
+        raise DatasetError(f"X: expected values within [{_LOW:g}, {_HIGH:g}], got {value!r} (point {i})")
+
+    y = np.asarray(y)
+    if y.shape != (n,):
+        raise DatasetError(f"y: expected an array of shape ({n},), one label per point, got shape {y.shape}")
+    if n and not np.issubdtype(y.dtype, np.integer):
+        raise DatasetError(f"y: expected integer labels, got dtype {y.dtype}")
+    y = y.astype(np.int64)
+    if n_classes is None:
+        high = MAX_CLASSES - 1
+    else:
+        n_classes = _check_int("n_classes", n_classes, 2, MAX_CLASSES)
+        high = n_classes - 1
+    bad = (y < 0) | (y > high)
+    if bad.any():
+        i = int(np.argmax(bad))
+        raise DatasetError(f"y: expected labels in 0..{high}, got {int(y[i])} (point {i})")
+    if n_classes is None:
+        n_classes = max(2, int(y.max()) + 1) if n else 2
+    class_names = tuple(str(k) for k in range(n_classes))
+    return _labelled(X, y, class_names, name=name, labels="y")
+
+
+def to_csv(dataset: Dataset) -> str:
+    """The dataset as CSV text that :func:`load_csv` reads: a header ``x1,...,label``, then one row per point.
+
+    Features are written exactly (the shortest text that reads back the same float); the label column holds the
+    class names. :func:`load_csv` gives back the same labels and class names when every class occurs, and the same
+    features when each column spans [-1, 1] (it rescales each column to [-1, 1]).
+
+    Parameters
+    ----------
+    dataset : Dataset
+        Any dataset, e.g. one from :func:`drawn_dataset`.
+
+    Returns
+    -------
+    str
+        CSV text with ``"\n"`` line ends.
+
+    Examples
+    --------
+    >>> print(to_csv(drawn_dataset([[-1.0, 0.5], [1.0, -0.25]], [1, 0])), end="")
+    x1,x2,label
+    -1.0,0.5,1
+    1.0,-0.25,0
+    """
+    if not isinstance(dataset, Dataset):
+        raise DatasetError(f"dataset: expected a Dataset, got {type(dataset).__name__}")
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow([f"x{j + 1}" for j in range(dataset.n_features)] + ["label"])
+    names = dataset.class_names
+    for row, label in zip(dataset.X.tolist(), dataset.y.tolist()):
+        writer.writerow([repr(v) for v in row] + [names[label]])
+    return out.getvalue()

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
 import panel as pn
 import param
+from bokeh.events import Tap
 from bokeh.models import ColumnDataSource, HoverTool
 from bokeh.plotting import figure
 
@@ -15,7 +17,7 @@ from .style import (
     CLASS_COLORS, CLASS_MARKERS, MARKER_ANGLES, MARKER_SYMBOLS, MAX_CLASSES, MISCLASSIFIED_COLOR, proba_to_rgba,
 )
 
-__all__ = ["BoundaryFrame", "DecisionBoundaryView"]
+__all__ = ["BoundaryFrame", "DecisionBoundaryView", "DRAWING_TITLE"]
 
 _LEGEND_CSS = read_static("decision_boundary_legend.css")
 
@@ -26,6 +28,8 @@ _TEST_COLUMNS = ("x", "y", "label", "pred", "color", "marker", "angle")
 # under a large test set (the paper's draw has 4000 test points).
 _FULL_SIZE_TEST_POINTS = 800
 _TEST_SIZE, _TEST_LINE, _TEST_RING = 8.0, 1.5, 12.0
+# Short enough for one line over the default 460-pixel plot; the class a click adds is chosen next to the plot.
+DRAWING_TITLE = "Click to add a point; click a point to remove it"
 
 
 @dataclass(frozen=True)
@@ -71,16 +75,26 @@ class DecisionBoundaryView(pn.viewable.Viewer):
     Per frame the image changes, and the predictions when they change (``source.data.update``); the figure is
     built once.
 
+    A click (or a touch tap) inside the square sets ``tap`` to its data coordinates; :meth:`nearest_point` says
+    which training point, if any, lies under it. What a tap means (add a point, remove one) is the app's decision.
+
     Example
     -------
     >>> view = DecisionBoundaryView()
     >>> view.set_points(train.X, train.y, test.X, test.y, n_classes=2)      # doctest: +SKIP
     >>> view.update(snapshot)                                               # doctest: +SKIP
+    >>> view.param.watch(lambda e: print(e.new, view.nearest_point(*e.new)), "tap")  # doctest: +SKIP
     """
 
     show_test = param.Boolean(default=True, doc="Draw the test points (hollow markers).")
     size = param.Integer(default=460, bounds=(200, 1200), doc="Width and height of the plot in pixels.")
     n_classes = param.Integer(default=2, bounds=(2, MAX_CLASSES), constant=True, doc="Classes shown in the legend.")
+    tap = param.Tuple(
+        default=None, allow_None=True, length=2,
+        doc="Data coordinates (x, y) of the last click or tap inside [-1, 1]²; watchers are called on every tap, "
+            "even one at the same place as the last.",
+    )
+    drawing = param.Boolean(default=False, doc="The person is drawing points: the title says what a click does.")
 
     def __init__(self, **params):
         super().__init__(**params)
@@ -98,7 +112,11 @@ class DecisionBoundaryView(pn.viewable.Viewer):
         self._test_y = np.empty(0, dtype=np.int64)
         self._shown_pred: np.ndarray | None = None
         self._shown_test_pred: np.ndarray | None = None
+        self._points_title = ""
         self.figure = self._build_figure()
+        self.figure.on_event(Tap, self._on_tap)
+        self.param.watch(lambda e: self._show_title(), "drawing")
+        self._show_title()
         self._pane = pn.pane.Bokeh(self.figure, sizing_mode="fixed", margin=(0, 12, 0, 0))
         self.legend = pn.pane.HTML("", stylesheets=[_LEGEND_CSS], margin=(0, 10, 4, 30), width=self.size - 30,
                                    name="boundary-legend")
@@ -218,7 +236,44 @@ class DecisionBoundaryView(pn.viewable.Viewer):
         if n_features > 2:
             rest = ", ".join(f"x{chr(0x2080 + k + 1)}" for k in range(2, n_features))
             title = f"The slice at {rest} = 0 of a {n_features}-D problem"
-        self.figure.title.text = title
+        self._points_title = title
+        self._show_title()
+
+    def _show_title(self) -> None:
+        self.figure.title.text = DRAWING_TITLE if self.drawing else self._points_title
+
+    # ------------------------------------------------------------------ clicks
+    def _on_tap(self, event: Tap) -> None:
+        x, y = event.x, event.y
+        if x is None or y is None or not (math.isfinite(x) and math.isfinite(y)):
+            return
+        if not (-1.0 <= x <= 1.0 and -1.0 <= y <= 1.0):  # on the margin, or panned off the square
+            return
+        value = (float(x), float(y))
+        if value == self.tap:
+            self.param.trigger("tap")  # a second tap at the same place is a second tap (e.g. add, then remove)
+        else:
+            self.tap = value
+
+    def nearest_point(self, x: float, y: float, radius: float = 0.04) -> int | None:
+        """The index of the training point nearest to (x, y) within ``radius``, or None.
+
+        Indices are rows of the ``train_X`` last given to :meth:`set_points` (its first two features); distances
+        are Euclidean in data units (0.04 is about 8 pixels on the default 460-pixel plot). Of points at the same
+        distance, the first wins.
+
+        Examples
+        --------
+        >>> view = DecisionBoundaryView()
+        >>> view.set_points([[0.0, 0.0], [0.5, 0.5]], [0, 1], n_classes=2)
+        >>> view.nearest_point(0.49, 0.52), view.nearest_point(0.25, 0.25)
+        (1, None)
+        """
+        if len(self._train_X) == 0:
+            return None
+        d2 = np.sum((self._train_X - np.array([x, y], dtype=float)) ** 2, axis=1)
+        i = int(np.argmin(d2))
+        return i if d2[i] <= radius * radius else None
 
     # ------------------------------------------------------------------ per frame
     @staticmethod

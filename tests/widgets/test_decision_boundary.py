@@ -129,3 +129,95 @@ def test_a_large_test_set_is_drawn_with_smaller_markers_so_the_boundary_shows():
     assert view._train_renderer.glyph.size == 10  # training points keep their size
     view.set_points(X, y, X[:100], y[:100], n_classes=2)
     assert (view._test_renderer.glyph.size, view._wrong_test.glyph.size) == small
+
+
+# Clicks on the plot: the view reports where; the app decides what a click means.
+
+
+def _tap(view, x, y):
+    from bokeh.events import Tap
+
+    view.figure._trigger_event(Tap(model=view.figure, x=x, y=y))
+
+
+def test_a_tap_inside_the_square_reports_its_data_coordinates():
+    view = DecisionBoundaryView()
+    assert view.tap is None
+    seen = []
+    view.param.watch(lambda e: seen.append(e.new), "tap")
+    _tap(view, 0.25, -0.5)
+    assert view.tap == (0.25, -0.5) and isinstance(view.tap[0], float)
+    _tap(view, -1.0, 1.0)  # the edge of the square counts
+    assert seen == [(0.25, -0.5), (-1.0, 1.0)]
+
+
+def test_a_second_tap_at_the_same_place_is_reported_again():
+    # Add a point, then remove it by tapping the very same pixel: the app must hear both.
+    view = DecisionBoundaryView()
+    seen = []
+    view.param.watch(lambda e: seen.append(e.new), "tap")
+    _tap(view, 0.1, 0.2)
+    _tap(view, 0.1, 0.2)
+    assert seen == [(0.1, 0.2), (0.1, 0.2)]
+
+
+def test_taps_outside_the_square_are_ignored():
+    view = DecisionBoundaryView()
+    seen = []
+    view.param.watch(lambda e: seen.append(e.new), "tap")
+    for x, y in ((1.2, 0.0), (0.0, -1.01), (None, 0.3), (0.3, None), (float("nan"), 0.0), (0.0, float("inf"))):
+        _tap(view, x, y)
+    assert seen == [] and view.tap is None
+    _tap(view, 0.5, 0.5)
+    _tap(view, 3.0, 3.0)
+    assert view.tap == (0.5, 0.5) and seen == [(0.5, 0.5)]
+
+
+def test_taps_on_other_models_do_not_count():
+    from bokeh.events import Tap
+    from bokeh.plotting import figure
+
+    view = DecisionBoundaryView()
+    view.figure._trigger_event(Tap(model=figure(), x=0.1, y=0.1))
+    assert view.tap is None
+
+
+def test_nearest_point_finds_the_training_point_under_a_tap():
+    view = DecisionBoundaryView()
+    assert view.nearest_point(0.0, 0.0) is None  # no points yet
+    train_X = np.array([[0.0, 0.0], [0.5, 0.5], [0.52, 0.5], [-0.9, 0.9]])
+    view.set_points(train_X, [0, 1, 0, 1], train_X[:1] + 0.01, [1], n_classes=2)
+    assert view.nearest_point(0.01, -0.02) == 0
+    assert view.nearest_point(0.515, 0.5) == 2  # the nearer of two close points
+    assert view.nearest_point(0.51, 0.5) == 1  # equally near: the first
+    assert view.nearest_point(-0.9, 0.9) == 3
+    assert view.nearest_point(0.04, 0.0) == 0 and view.nearest_point(0.0401, 0.0) is None  # radius 0.04
+    assert view.nearest_point(0.1, 0.0, radius=0.1) == 0 and view.nearest_point(0.1, 0.0) is None
+    assert view.nearest_point(0.3, -0.3) is None
+    view.set_points(train_X[2:], [0, 1], n_classes=2)  # indices follow the last set_points
+    assert view.nearest_point(0.52, 0.5) == 0 and view.nearest_point(0.0, 0.0) is None
+
+
+def test_an_empty_plane_can_be_shown():
+    view = DecisionBoundaryView()
+    view.set_points(np.empty((0, 2)), np.empty(0, dtype=int), n_classes=3)
+    assert len(view.train_source.data["x"]) == 0 and view.nearest_point(0.0, 0.0) is None
+    assert view.n_classes == 3
+
+
+def test_drawing_mode_says_what_a_click_does():
+    from widgets.decision_boundary import DRAWING_TITLE
+
+    view = DecisionBoundaryView()
+    rng = np.random.default_rng(0)
+    view.set_points(rng.uniform(-1, 1, (5, 3)), np.zeros(5, int), n_classes=2, n_features=3)
+    sliced = view.figure.title.text
+    assert "x₃ = 0" in sliced
+    view.drawing = True
+    assert view.figure.title.text == DRAWING_TITLE
+    assert DRAWING_TITLE == "Click to add a point; click a point to remove it"
+    view.set_points(rng.uniform(-1, 1, (5, 2)), np.zeros(5, int), n_classes=2)  # new points while drawing
+    assert view.figure.title.text == DRAWING_TITLE
+    view.drawing = False
+    assert view.figure.title.text == ""
+    assert DecisionBoundaryView(drawing=True).figure.title.text == DRAWING_TITLE
