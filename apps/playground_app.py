@@ -27,9 +27,10 @@ import panel as pn
 from bokeh.models import CustomJS
 
 from playground.datasets import DATASETS
+from playground.datasets import MAX_DRAWN, drawn_dataset, to_csv
 from playground.experiment import DataSpec, Experiment, ExperimentError, TrainingSpec, file_history
 from playground.export import to_openqasm3, to_pennylane_script, to_torch_module
-from playground.links import LinkError, decode_checkpoint, encode_checkpoint
+from playground.links import LinkError, decode_checkpoint, decode_points, encode_checkpoint, encode_points, quantise_points
 from playground.optim import make_optimizer
 from playground.trainer import HISTORY_FIELDS
 from widgets.bloch import BlochSphere
@@ -180,6 +181,12 @@ class PlaygroundApp(pn.viewable.Viewer):
         self._show_notices()
 
         self.settings.param.watch(lambda e: setattr(self.boundary, "show_test", e.new), "show_test")
+        # Drawing: a tap on the boundary adds a point of the chosen class, or removes the point under it.
+        self.boundary.drawing = self.settings.drawing
+        self.settings.param.watch(lambda e: setattr(self.boundary, "drawing", e.new), "drawing")
+        self.boundary.param.watch(self._on_tap, "tap")
+        self.settings.param.watch(lambda e: self._set_points(np.empty((0, 2)), np.empty(0, dtype=np.int64)),
+                                  "clear_points")
         # The circuit editor and the settings hold the same circuit; an edit in either shows in both.
         self.editor.param.watch(self._on_editor_spec, "spec")
         self.settings.param.watch(self._on_settings_circuit, "circuit")
@@ -414,6 +421,39 @@ class PlaygroundApp(pn.viewable.Viewer):
         if not event.new and self.share.with_model:
             self.session.request_checkpoint()
 
+    # ------------------------------------------------------------------ drawing
+    def _drawn(self) -> tuple[np.ndarray, np.ndarray]:
+        if not self.settings.points:
+            return np.empty((0, 2)), np.empty(0, dtype=np.int64)
+        return decode_points(self.settings.points)  # validated when it was set
+
+    def _on_tap(self, event) -> None:
+        if not self.settings.drawing or event.new is None:
+            return
+        x, y = event.new
+        X, labels = self._drawn()
+        hit = self.boundary.nearest_point(x, y)
+        if hit is not None and hit < len(X):
+            X, labels = np.delete(X, hit, axis=0), np.delete(labels, hit)
+        elif len(X) >= MAX_DRAWN:
+            self._show_notices(file=f"At most {MAX_DRAWN} points can be drawn; click a point to remove it first.")
+            return
+        else:
+            X = np.vstack([X, quantise_points(np.array([[x, y]]))])
+            labels = np.append(labels, min(self.settings.draw_class, self.settings.draw_classes - 1))
+        self._set_points(X, labels)
+
+    def _set_points(self, X: np.ndarray, labels: np.ndarray) -> None:
+        """The drawn points become ``X``, ``labels`` (one history entry; the model trains on them at once)."""
+        try:
+            drawn_dataset(X, labels)
+        except ValueError as err:  # cannot happen for points made here; a message, nothing lost
+            self._show_notices(file=f"These points cannot be used: {err}")
+            return
+        self._show_notices(file="")
+        with self._one_entry("push"):
+            self.settings.points = encode_points(X, labels) if len(X) else ""
+
     # ------------------------------------------------------------------ lessons
     def start_lesson(self, name: str) -> None:
         """Open lesson ``name`` at its first step."""
@@ -521,6 +561,11 @@ class PlaygroundApp(pn.viewable.Viewer):
             raise ValueError("the parameters are not finite numbers (training diverged; press Reset)")
         if frame.paper_draw:
             data = DataSpec.paper(s.dataset)
+        elif s.drawing:
+            train = self.session._trainer.train if self.session._trainer is not None else None
+            if train is None or train.n_samples == 0:
+                raise ValueError("there are no drawn points yet")
+            data = DataSpec.embedded(train, train.subset(slice(0, 0)))
         else:
             data = DataSpec(s.dataset, s.n_train, s.n_test, noise=float(s.noise), seed=int(s.seed))
         training = TrainingSpec(optimizer=s.optimizer, learning_rate=float(s.learning_rate), batch_size=int(s.batch_size),
@@ -546,6 +591,11 @@ class PlaygroundApp(pn.viewable.Viewer):
             x[:2] = (self.share.point_x1, self.share.point_x2)[: min(2, exp.spec.n_features)]
             theta = exp.build_classifier().split(exp.params)[0]  # the circuit's angles (no class weights)
             return to_openqasm3(exp.spec, theta, x)
+        if kind == "points":
+            trainer = self.session._trainer
+            if trainer is None or trainer.train.n_samples == 0:
+                raise ValueError("there are no training points yet")
+            return to_csv(trainer.train)
         if kind == "history":
             out = io.StringIO()
             writer = csv.writer(out, lineterminator="\n")
@@ -663,8 +713,15 @@ def _experiment_values(exp: Experiment) -> tuple[dict, np.ndarray | None]:
     """Setting values (and parameters) that reproduce ``exp`` on the page; ``ValueError`` if the page can't."""
     d = exp.data
     if d.custom is not None:
-        raise ValueError("its points are embedded (CSV) data, which the page does not show yet; "
-                         "use `playground evaluate` or `playground train --data` instead")
+        train, test = d.custom
+        if train.name != "drawn" or test.n_samples or train.n_features != 2 or train.n_samples > MAX_DRAWN:
+            raise ValueError("its points are embedded (CSV) data, which the page does not show yet; "
+                             "use `playground evaluate` instead")
+        drawn_dataset(train.X, train.y, n_classes=train.n_classes)  # ValueError if they are not points of the plane
+        values = {"drawing": True, "draw_classes": min(max(train.n_classes, 2), 6),
+                  "points": encode_points(quantise_points(train.X), train.y), "seed": int(exp.training.seed),
+                  **_model_values(exp)}
+        return values, None if exp.params is None else np.array(exp.params)
     t = exp.training
     if d.paper_draw:  # the authors' fixed draw: the page's own draw settings stay as they are
         return {
@@ -681,7 +738,7 @@ def _experiment_values(exp: Experiment) -> tuple[dict, np.ndarray | None]:
     if d.n_classes is not None and d.n_classes != DATASETS[d.dataset].default_n_classes:
         raise ValueError("data.n_classes: the page draws each dataset with its default number of classes")
     values = {
-        "dataset": d.dataset, "paper_draw": False, "n_samples": n, "test_fraction": fraction, "noise": float(d.noise),
+        "drawing": False, "dataset": d.dataset, "paper_draw": False, "n_samples": n, "test_fraction": fraction, "noise": float(d.noise),
         "seed": int(d.seed), **_model_values(exp),
     }
     return values, None if exp.params is None else np.array(exp.params)

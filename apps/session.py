@@ -14,7 +14,8 @@ import numpy as np
 import param
 
 from playground.classifier import Classifier
-from playground.datasets import Dataset, make_train_test
+from playground.datasets import Dataset, drawn_dataset, make_train_test
+from playground.links import LinkError, decode_points
 from playground.paper import PAPER_SIZES, PaperStartError, paper_draw
 from playground.spec import CircuitSpec
 from playground.trainer import MAX_BATCH_SIZE, Trainer, TrainerSnapshot
@@ -40,6 +41,9 @@ _CHANGE_KIND = {
     "noise": "data",
     "seed": "data",
     "paper_draw": "data",
+    "drawing": "dataset",  # a drawn plane has its own classes: a new model
+    "draw_classes": "dataset",
+    "points": "data",  # a point more or less: the model and its optimizer state carry on
     "circuit": "model",  # the shape settings (n_qubits, n_layers, ...) act through the circuit
     "cost": "model",
     "readout": "model",
@@ -274,7 +278,8 @@ class PlaygroundSession(param.Parameterized):
 
     def _capture(self) -> FrameRequest:
         s = self.settings
-        values = {name: getattr(s, name) for name in s.param if name not in ("name", "step", "reset", "regenerate")}
+        values = {name: getattr(s, name) for name in s.param
+                  if name not in ("name", "step", "reset", "regenerate", "clear_points")}
         interactive = bool(self._pending or self._pending_steps or self._pending_load or self._pending_checkpoint
                            or not s.playing)
         if s.playing:
@@ -422,6 +427,8 @@ class PlaygroundSession(param.Parameterized):
             trainer.reset()
         loaded = request.load is not None and self._apply_load(trainer, request.load, notices)
         n_steps = _clamp_int(request.n_steps, 0, MAX_STEPS_PER_FRAME)
+        if trainer.train.n_samples == 0:  # an empty drawn plane: nothing to learn from yet
+            n_steps = 0
         for _ in range(n_steps):
             if self._closed:
                 return Frame()
@@ -481,6 +488,15 @@ class PlaygroundSession(param.Parameterized):
 
     @classmethod
     def _make_data(cls, s: dict, notices: list[str]) -> tuple[Dataset, Dataset]:
+        if s.get("drawing"):  # every drawn point trains; there is no test set
+            try:
+                X, y = decode_points(s["points"]) if s["points"] else (np.empty((0, 2)), np.empty(0, dtype=np.int64))
+                n_classes = max(int(s["draw_classes"]), int(y.max()) + 1 if len(y) else 2)
+                train = drawn_dataset(X, y, n_classes=n_classes)
+            except (LinkError, ValueError) as err:
+                notices.append(f"The drawn points could not be used ({err}); starting from an empty plane.")
+                train = drawn_dataset(np.empty((0, 2)), np.empty(0, dtype=np.int64), n_classes=int(s["draw_classes"]))
+            return train, train.subset(slice(0, 0))
         if cls._paper_draw(s):  # a fixed draw of the paper's sizes (at most 5000 points)
             return paper_draw(s["dataset"])
         if s.get("paper_draw"):

@@ -14,8 +14,8 @@ from urllib.parse import urlencode
 import param
 
 from playground.classifier import COSTS, STRATEGIES
-from playground.datasets import DATASETS
-from playground.links import LinkError, decode_circuit, encode_circuit
+from playground.datasets import DATASETS, DatasetError, drawn_dataset
+from playground.links import LinkError, decode_circuit, decode_points, encode_circuit
 from playground.optim import OPTIMIZERS
 from playground.spec import CircuitSpec, GateSpec
 from playground.trainer import INIT_METHODS
@@ -78,6 +78,13 @@ class PlaygroundSettings(param.Parameterized):
     test_fraction = param.Number(default=0.5, bounds=(0.1, 0.9), step=0.05, doc="Share of the points kept for testing.")
     noise = param.Number(default=0.0, bounds=(0.0, 0.5), step=0.01, doc="Std. dev. of the jitter added to every point.")
     seed = param.Integer(default=30, bounds=(0, 2**31 - 1), doc="Seed of the data and of the starting parameters.")
+    drawing = param.Boolean(default=False, doc=(
+        "Train on points drawn on the plane (``points``) instead of a dataset: click the decision boundary to add "
+        "a point of the chosen class, click a point to remove it."))
+    points = param.String(default="", doc="The drawn points, as a d1. code (playground.links.encode_points).")
+    draw_classes = param.Integer(default=2, bounds=(2, 6), doc="Classes of the drawn points.")
+    draw_class = param.Integer(default=0, bounds=(0, 5), doc="The class a click adds.")
+    clear_points = param.Event(doc="Remove every drawn point.")
     paper_draw = param.Boolean(default=False, doc=(
         "The authors' own points for a paper problem (their seed-30 draw: 200 training and 4000 test points; "
         "sphere 500, hypersphere 1000 training points); the point count, split, noise and seed of the data then "
@@ -158,10 +165,11 @@ class PlaygroundSettings(param.Parameterized):
 SHAPE_KEYS = ("n_qubits", "n_layers", "entangler", "encoding")
 # What the URL may set (the flat, shareable state); events and view toggles are left out on purpose.
 QUERY_KEYS = (
-    "dataset", "n_samples", "test_fraction", "noise", "seed", "paper_draw", *SHAPE_KEYS, "circuit",
+    "dataset", "n_samples", "test_fraction", "noise", "seed", "paper_draw", "drawing", "points", "draw_classes",
+    *SHAPE_KEYS, "circuit",
     "cost", "readout", "init", "optimizer", "learning_rate", "batch_size", "steps_per_frame", "resolution", "playing",
 )
-_LONG_KEYS = {"circuit"}  # encoded values (playground.links bounds their length itself)
+_LONG_KEYS = {"circuit", "points"}  # encoded values (playground.links bounds their length itself)
 
 
 def fit_circuit(circuit: CircuitSpec, n_features: int) -> CircuitSpec:
@@ -271,6 +279,15 @@ def parse_query(args: Mapping[str, Any]) -> tuple[dict[str, Any], list[str]]:
         if isinstance(raw, bytes):
             raw = raw.decode("utf-8", "replace")
         raw = str(raw).strip()
+        if key == "points":
+            try:
+                X, y = decode_points(raw)
+                drawn_dataset(X, y)
+            except (LinkError, DatasetError) as err:
+                notices.append(f"The drawn points in this link could not be read ({err}); starting from an empty plane.")
+                continue
+            values[key] = raw
+            continue
         if key in _LONG_KEYS:
             try:
                 circuit = decode_circuit(raw)

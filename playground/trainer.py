@@ -324,9 +324,12 @@ class Trainer:
     def evaluate(self) -> dict:
         """Full training loss and accuracy, and test accuracy, at the current parameters."""
         clf = self.classifier
-        r = clf.readout(self.params, self.train.X, backend=self.backend)
-        train_loss = clf.loss_from(r, self.train.y, clf.split(self.params)[1])[0]
-        train_acc = float(np.mean(r.predictions == self.train.y))
+        if self.train.n_samples == 0:  # nothing drawn yet: no number to report
+            train_loss = train_acc = float("nan")
+        else:
+            r = clf.readout(self.params, self.train.X, backend=self.backend)
+            train_loss = clf.loss_from(r, self.train.y, clf.split(self.params)[1])[0]
+            train_acc = float(np.mean(r.predictions == self.train.y))
         test_acc = float("nan")
         if self.test is not None and self.test.n_samples:
             test_acc = clf.accuracy(self.params, self.test.X, self.test.y)

@@ -47,6 +47,17 @@ class DataControls(pn.viewable.Viewer):
         self.test_fraction = _slider(s.param.test_fraction, "Share of points for testing", step=0.05)
         self.regenerate = pn.widgets.Button.from_param(s.param.regenerate, label="↻ Regenerate points", color="default", width=_W)
         self.show_test = pn.widgets.Checkbox.from_param(s.param.show_test, label="Show test points")
+        self.drawing = None
+        if "drawing" in s.param:
+            # Drawing: a toggle, the class a click adds, how many classes, and Clear.
+            self.drawing = pn.widgets.Toggle.from_param(s.param.drawing, label="✎ Draw your own points", width=_W,
+                                                        color="default")
+            self.draw_class = pn.widgets.RadioButtonGroup(options={f"class {c}": c for c in range(s.draw_classes)},
+                                                          value=min(s.draw_class, s.draw_classes - 1), width=_W)
+            self.draw_class.param.watch(lambda e: setattr(s, "draw_class", e.new), "value")
+            self.draw_classes = pn.widgets.IntSlider.from_param(s.param.draw_classes, label="Classes to draw", width=_W)
+            self.clear = pn.widgets.Button.from_param(s.param.clear_points, label="Clear the plane", width=_W)
+            s.param.watch(self._follow_drawing, ["drawing", "draw_classes", "draw_class"])
         self.paper_draw = None
         if "paper_draw" in s.param:
             # Only the paper's nine problems have the authors' draw; with it, the draw settings do not apply.
@@ -55,17 +66,29 @@ class DataControls(pn.viewable.Viewer):
             s.param.watch(self._follow_draw, ["dataset", "paper_draw"])
             self._follow_draw()
 
+    def _follow_drawing(self, *events) -> None:
+        s = self.settings
+        self.draw_class.options = {f"class {c}": c for c in range(s.draw_classes)}
+        self.draw_class.value = min(s.draw_class, s.draw_classes - 1)
+        for widget in (self.draw_class, self.draw_classes, self.clear):
+            widget.visible = bool(s.drawing)
+        self.picker.disabled = bool(s.drawing)
+        self._follow_draw()
+
     def _follow_draw(self, *events) -> None:
         s = self.settings
         self.paper_draw.visible = DATASETS[s.dataset].paper
-        fixed = bool(s.paper_draw) and DATASETS[s.dataset].paper
+        fixed = (bool(s.paper_draw) and DATASETS[s.dataset].paper) or bool(getattr(s, "drawing", False))
         for widget in (self.noise, self.n_samples, self.test_fraction, self.regenerate):
             widget.disabled = fixed
 
     def __panel__(self):
         extra = [self.paper_draw] if self.paper_draw is not None else []
-        return pn.Column(self.picker, *extra, self.noise, self.n_samples, self.test_fraction, self.regenerate,
-                         self.show_test, margin=(0, 0), sizing_mode="stretch_width")
+        drawing = [self.drawing, self.draw_class, self.draw_classes, self.clear] if self.drawing is not None else []
+        if drawing:
+            self._follow_drawing()
+        return pn.Column(self.picker, *extra, *drawing, self.noise, self.n_samples, self.test_fraction,
+                         self.regenerate, self.show_test, margin=(0, 0), sizing_mode="stretch_width")
 
 
 class ModelControls(pn.viewable.Viewer):

@@ -23,6 +23,8 @@ EXPORTS: dict[str, tuple[str, str, str]] = {
     "torch": ("PyTorch module (.py)", "reuploading_torch.py", "A torch.nn.Module you can train further."),
     "qasm": ("OpenQASM 3 (.qasm)", "reuploading_circuit.qasm", "The circuit bound to the point (x₁, x₂) below."),
     "history": ("Training history (.csv)", "training_history.csv", "Step, epoch, loss and accuracies."),
+    "points": ("Training points (.csv)", "training_points.csv",
+               "The training points (drawn or drawn from the dataset): features, then the class."),
 }
 
 # Copy the link (the text box's value) to the clipboard where the browser allows it (https or localhost);
@@ -100,7 +102,7 @@ class ShareControls(pn.viewable.Viewer):
             label("Experiment file"),
             d["experiment"], self.upload,
             label("Take the model away"),
-            d["pennylane"], d["torch"], d["history"],
+            d["pennylane"], d["torch"], d["history"], d["points"],
             pn.Row(self.x1, self.x2, margin=0), d["qasm"],
             pn.pane.HTML('<div style="font-size:13px;color:#4b5563">A picture of a view: the ⤓ button in its '
                          "toolbar or corner.</div>", margin=(4, 10)),
