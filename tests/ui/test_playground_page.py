@@ -156,6 +156,9 @@ def test_url_values_are_clamped_with_an_escaped_notice(app):
 
 def test_hovering_a_point_shows_its_details(app):
     app.open()
+    app.page.evaluate("""() => { const m = Bokeh.documents[0].get_model_by_name('decision-boundary');
+                               Bokeh.index.find_one(m).canvas_view.el.scrollIntoView({block: 'center'}); }""")
+    app.page.wait_for_timeout(300)  # the plot may start below the fold: hover where it is on screen
     spot = app.page.evaluate("""() => {
         const doc = Bokeh.documents[0];
         const view = Bokeh.index.find_one(doc.get_model_by_name('decision-boundary'));
