@@ -48,6 +48,7 @@ from widgets.style import BLOCH_MARKERS, CLASS_COLORS
 from widgets.url_state import UrlState
 
 from apps.classroom import CLASS_GROUPS, GROUP_LABELS, decode_class, encode_class
+from apps.compare import decode_pin, encode_pin, pinned_frame
 from apps.explanations import EXPLANATIONS
 from apps.gallery import GALLERY, GalleryEntry
 from apps.lessons import LESSONS, Lesson, goal_state, step_state
@@ -127,6 +128,8 @@ class PlaygroundApp(pn.viewable.Viewer):
         query = dict(query or {})
         checkpoint, notices = _read_checkpoint(query.pop("k", None))
         self._class, class_notices = decode_class(query.pop("class", None))
+        pin_query, pin_notices = decode_pin(query.pop("pin", None))
+        class_notices += pin_notices
         self._lesson, self._lesson_index, lesson_notices = _read_lesson(query.pop("lesson", None), query.pop("step", None))
         values, url_notices = parse_query(query)
         notices += class_notices + lesson_notices + url_notices
@@ -154,6 +157,19 @@ class PlaygroundApp(pn.viewable.Viewer):
         self.share = ShareControls(make_file=self.make_file, load_file=self.load_file)
         self.gallery_buttons = [self._gallery_button(entry) for entry in GALLERY.values()]
         self._gallery_text = pn.pane.HTML("", width=266, margin=(4, 10))
+        # Compare: a pinned run beside the live one (its boundary, curves and numbers), rebuilt from ``pin=``.
+        self.pin_boundary = DecisionBoundaryView(show_test=self.settings.show_test, size=300, name_prefix="pinned-")
+        self.pin_metrics = MetricsView(width=200, height=150, name_prefix="pinned-")
+        self.pin_status = pn.pane.HTML("", margin=(0, 8), name="pinned-status")
+        self.pin_button = pn.widgets.Button(label="Pin for comparison", width=190, height=44, margin=(0, 4),
+                                            color="primary", variant="outline",
+                                            stylesheets=[":host .bk-btn{font-size:16px}"],
+                                            description="Keep this run's picture beside the live one")
+        self.pin_button.on_click(lambda e: self.pin())
+        self.unpin_button = pn.widgets.Button(label="Unpin", width=90, margin=(4, 8))
+        self.unpin_button.on_click(lambda e: self.unpin())
+        self._pin_token: str | None = None
+        self._pin_query: str | None = None  # the live address being pinned, until its checkpoint arrives
         self.class_link = ClassLinkControls(options={GROUP_LABELS[g]: g for g in CLASS_GROUPS})
         self.class_link.param.watch(lambda e: self._update_link(), "hidden")
         self.lesson_panel = LessonPanel(options={name: lesson.title for name, lesson in LESSONS.items()})
@@ -200,6 +216,14 @@ class PlaygroundApp(pn.viewable.Viewer):
         self.settings.param.watch(lambda e: self._show_notices(url="") if e.new else None, "playing")
         self._layout = self._build_layout()
         self._autoplay = autoplay
+        if pin_query is not None:
+            frame, pinned, pin_notices = pinned_frame(pin_query)
+            if frame is None:
+                self._notices["url"] = " ".join(t for t in (self._notices["url"], *pin_notices) if t)
+                self._show_notices()
+            else:
+                self._pin_token = encode_pin(pin_query)
+                self._show_pin(frame, pinned, frame.points.train, frame.points.test)
         if self._lesson is not None:
             self._show_step()
 
@@ -268,6 +292,14 @@ class PlaygroundApp(pn.viewable.Viewer):
             if frame.serial:
                 self.clock.frame = frame.serial
             self._check_goal(frame)
+        if frame.checkpoint is not None and self._pin_query is not None:
+            try:
+                self._pin_token = encode_pin(f"{self._pin_query}&k={_checkpoint_text(frame.checkpoint)}")
+            except LinkError:  # a model too large for a link: the pin stays on this page only
+                self._show_notices(file="This model is too large to travel in a link: the pinned run stays on this "
+                                        "page only.")
+            self._pin_query = None
+            self._request_url("replace")
         for v in due:
             self._detail_time[v] = now
         if frame.checkpoint is not None and self.share.with_model:
@@ -359,6 +391,8 @@ class PlaygroundApp(pn.viewable.Viewer):
             parts.append(f"lesson={self._lesson.name}&step={self._lesson_index + 1}")
         if self._class:
             parts.append(f"class={self._class.token}")
+        if self._pin_token is not None:
+            parts.append(f"pin={self._pin_token}")
         return "&".join(p for p in parts if p)
 
     def _flush_url(self) -> None:
@@ -420,6 +454,41 @@ class PlaygroundApp(pn.viewable.Viewer):
     def _on_pause(self, event) -> None:
         if not event.new and self.share.with_model:
             self.session.request_checkpoint()
+
+    # ------------------------------------------------------------------ compare
+    def pin(self) -> None:
+        """Keep the run on screen beside the live one; its exact model follows in the next frame's checkpoint."""
+        frame, trainer = self.session.frame, self.session._trainer
+        if frame is None or frame.snapshot is None or trainer is None:
+            return
+        self._show_pin(frame, self.settings, trainer.train, trainer.test)
+        self._pin_query = to_query(self.settings, skip=("playing",))
+        self.session.request_checkpoint()
+
+    def unpin(self) -> None:
+        self._pin_token = self._pin_query = None
+        self._pin_card.visible = False
+        self._request_url("push")
+
+    def _show_pin(self, frame: Frame, settings: PlaygroundSettings, train, test) -> None:
+        spec = frame.model_spec
+        test = test if test is not None else train.subset(slice(0, 0))
+        self.pin_boundary.set_points(train.X, train.y, test.X, test.y, n_classes=frame.n_classes,
+                                     n_features=train.n_features)
+        self.pin_boundary.apply(frame.boundary)
+        self.pin_metrics.update(frame.snapshot.history)
+
+        def number(v, digits):
+            return "—" if v is None or (isinstance(v, float) and math.isnan(v)) else f"{v:.{digits}f}"
+
+        what = (f"{spec.n_qubits} qubit{'s' if spec.n_qubits > 1 else ''} · {spec.n_layers} "
+                f"layer{'s' if spec.n_layers > 1 else ''} · {settings.cost} · {settings.dataset if not settings.drawing else 'drawn points'}")
+        self.pin_status.object = (
+            f'<div class="pinned" style="font-size:15px;line-height:1.5"><b>{escape(what)}</b><br>'
+            f'step <span data-testid="pinned-step">{frame.n_steps}</span> · loss {number(frame.loss, 3)} · '
+            f'train <span data-testid="pinned-train-accuracy">{number(frame.train_accuracy, 3)}</span> · '
+            f'test <span data-testid="pinned-test-accuracy">{number(frame.test_accuracy, 3)}</span></div>')
+        self._pin_card.visible = True
 
     # ------------------------------------------------------------------ drawing
     def _drawn(self) -> tuple[np.ndarray, np.ndarray]:
@@ -637,22 +706,29 @@ class PlaygroundApp(pn.viewable.Viewer):
             "spheres": lambda: _card("Final states on the Bloch sphere", self._spheres_box,
                                      *_some(explain("spheres", 470)), width=500),
             "boundary": lambda: _card("Decision boundary", self.boundary, *_some(explain("boundary", self.boundary.size))),
+            "pinned": lambda: _card("Pinned for comparison", self.pin_status, self.pin_boundary, self.pin_metrics,
+                                    self.unpin_button, width=440, visible=False),
             "layers": lambda: _card("Layer by layer", self.layers, *_some(explain("layers", 600))),
             "editor": lambda: _card("Circuit: click a slot, then a gate (or drag a gate onto a slot)", self.editor,
                                     sizing_mode="stretch_width"),
         }
         groups = {name: make() for name, make in makers.items() if name not in hidden}
+        self._pin_card = groups.pop("pinned") if "pinned" in groups else pn.Column(visible=False)
         self._groups = groups
         sidebar_cards = [groups[g] for g in ("gallery", "data", "model", "training", "share") if g in groups]
         if not self._class:  # a teacher's page: make a class link (a student's page has no use for it)
             sidebar_cards.append(_card("For a class", self.class_link, collapsible=True, collapsed=True))
         sidebar = pn.Column(*sidebar_cards, width=300, margin=(0, 0))
-        toolbar = pn.Row(PlaybackControls(settings=s), self.status, align="center", margin=(8, 10))
+        # Wraps on a narrow screen (a projector at 1024 px): the numbers go under the buttons, never off the edge.
+        toolbar = pn.FlexBox(PlaybackControls(settings=s), *([] if "boundary" in hidden else [self.pin_button]),
+                             self.status, flex_wrap="wrap", align_items="center", gap="8px", margin=(8, 10),
+                             sizing_mode="stretch_width")
         toolbar_card = pn.Card(pn.Column(toolbar, self._notice, margin=0), hide_header=True, stylesheets=[_CARD_CSS],
                                margin=(6, 6), sizing_mode="stretch_width")
         right = pn.Column(*[groups[g] for g in ("curves", "spheres") if g in groups], margin=0)
         # A wrapping grid: side by side on a wide screen, one under the other on a narrow one or a projector.
-        grid = pn.FlexBox(*[v for v in (groups.get("boundary"), right, groups.get("layers")) if v is not None],
+        grid = pn.FlexBox(*[v for v in (groups.get("boundary"), self._pin_card, right, groups.get("layers"))
+                            if v is not None],
                           flex_wrap="wrap", align_items="flex-start", sizing_mode="stretch_width", margin=0)
         lessons = None if "lessons" in hidden else pn.Card(
             self.lesson_panel, title="Lessons", collapsible=False, stylesheets=[_CARD_CSS], margin=(6, 6),
@@ -694,6 +770,15 @@ def _read_lesson(raw_lesson, raw_step) -> tuple[Lesson | None, int, list[str]]:
         shown = step if len(step) <= 40 else step[:40] + "…"
         return lesson, 0, [f"step: expected 1..{len(lesson.steps)} for this lesson, got {shown!r}; starting at step 1."]
     return lesson, int(step) - 1, []
+
+
+def _checkpoint_text(checkpoint: dict) -> str:
+    """A checkpoint as a ``k=`` value; a long curve is cut to its last row first (the link stays bounded)."""
+    try:
+        return encode_checkpoint(checkpoint)
+    except LinkError:
+        short = dict(checkpoint, history={key: rows[-1:] for key, rows in checkpoint["history"].items()})
+        return encode_checkpoint(short)
 
 
 def _read_checkpoint(raw) -> tuple[dict | None, list[str]]:

@@ -86,6 +86,9 @@ class DecisionBoundaryView(pn.viewable.Viewer):
     >>> view.param.watch(lambda e: print(e.new, view.nearest_point(*e.new)), "tap")  # doctest: +SKIP
     """
 
+    name_prefix = param.String(default="", constant=True, doc=(
+        "Put before the name of every Bokeh model of this view, so that a second view on the same page (a pinned "
+        "run) has names of its own, e.g. 'pinned-'."))
     show_test = param.Boolean(default=True, doc="Draw the test points (hollow markers).")
     size = param.Integer(default=460, bounds=(200, 1200), doc="Width and height of the plot in pixels.")
     n_classes = param.Integer(default=2, bounds=(2, MAX_CLASSES), constant=True, doc="Classes shown in the legend.")
@@ -99,13 +102,15 @@ class DecisionBoundaryView(pn.viewable.Viewer):
     def __init__(self, **params):
         super().__init__(**params)
         empty_img = np.zeros((1, 1), dtype=np.uint32)
+        prefix = self.name_prefix
         self.image_source = ColumnDataSource(
-            data={"image": [empty_img], "x": [-1.0], "y": [-1.0], "dw": [2.0], "dh": [2.0]}, name="boundary-image"
+            data={"image": [empty_img], "x": [-1.0], "y": [-1.0], "dw": [2.0], "dh": [2.0]},
+            name=prefix + "boundary-image",
         )
-        self.train_source = ColumnDataSource(data={k: [] for k in _TRAIN_COLUMNS}, name="boundary-train")
-        self.test_source = ColumnDataSource(data={k: [] for k in _TEST_COLUMNS}, name="boundary-test")
-        self.wrong_source = ColumnDataSource(data={"x": [], "y": []}, name="boundary-wrong")
-        self.test_wrong_source = ColumnDataSource(data={"x": [], "y": []}, name="boundary-test-wrong")
+        self.train_source = ColumnDataSource(data={k: [] for k in _TRAIN_COLUMNS}, name=prefix + "boundary-train")
+        self.test_source = ColumnDataSource(data={k: [] for k in _TEST_COLUMNS}, name=prefix + "boundary-test")
+        self.wrong_source = ColumnDataSource(data={"x": [], "y": []}, name=prefix + "boundary-wrong")
+        self.test_wrong_source = ColumnDataSource(data={"x": [], "y": []}, name=prefix + "boundary-test-wrong")
         self._train_X = np.empty((0, 2))
         self._test_X = np.empty((0, 2))
         self._train_y = np.empty(0, dtype=np.int64)
@@ -119,12 +124,13 @@ class DecisionBoundaryView(pn.viewable.Viewer):
         self._show_title()
         self._pane = pn.pane.Bokeh(self.figure, sizing_mode="fixed", margin=(0, 12, 0, 0))
         self.legend = pn.pane.HTML("", stylesheets=[_LEGEND_CSS], margin=(0, 10, 4, 30), width=self.size - 30,
-                                   name="boundary-legend")
+                                   name=prefix + "boundary-legend")
         self._set_legend(self.n_classes)
 
     # ------------------------------------------------------------------ construction (once)
     def _build_figure(self):
         s = self.size
+        prefix = self.name_prefix
         fig = figure(
             width=s,
             height=s + 10,
@@ -134,7 +140,7 @@ class DecisionBoundaryView(pn.viewable.Viewer):
             toolbar_location="above",
             match_aspect=True,
             title="",
-            name="decision-boundary",
+            name=prefix + "decision-boundary",
         )
         fig.toolbar.autohide = True
         fig.title.text_font_size = "15px"
@@ -150,19 +156,19 @@ class DecisionBoundaryView(pn.viewable.Viewer):
         # One renderer per point set, colour/marker/angle per point: a frame re-renders three glyphs, not fourteen.
         self._test_renderer = fig.scatter(
             "x", "y", source=self.test_source, marker="marker", angle="angle", size=_TEST_SIZE, fill_color="color",
-            fill_alpha=0.25, line_color="color", line_width=_TEST_LINE, name="test-points",
+            fill_alpha=0.25, line_color="color", line_width=_TEST_LINE, name=prefix + "test-points",
         )
         self._wrong_test = fig.scatter(
             "x", "y", source=self.test_wrong_source, marker="circle", size=_TEST_RING, fill_alpha=0.0,
-            line_color=MISCLASSIFIED_COLOR, line_width=1.0, line_alpha=0.55, name="test-wrong",
+            line_color=MISCLASSIFIED_COLOR, line_width=1.0, line_alpha=0.55, name=prefix + "test-wrong",
         )
         self._train_renderer = fig.scatter(
             "x", "y", source=self.train_source, marker="marker", angle="angle", size=10, fill_color="color",
-            line_color="white", line_width=1.0, name="train-points",
+            line_color="white", line_width=1.0, name=prefix + "train-points",
         )
         self._wrong_train = fig.scatter(
             "x", "y", source=self.wrong_source, marker="circle", size=16, fill_alpha=0.0,
-            line_color=MISCLASSIFIED_COLOR, line_width=2.0, name="train-wrong",
+            line_color=MISCLASSIFIED_COLOR, line_width=2.0, name=prefix + "train-wrong",
         )
         hover = HoverTool(
             renderers=[self._train_renderer],

@@ -33,12 +33,16 @@ class MetricsView(pn.viewable.Viewer):
     (reset, new run) replaces the data.
     """
 
+    name_prefix = param.String(default="", constant=True, doc=(
+        "Put before the name of every Bokeh model of this view, so that a second view on the same page (a pinned "
+        "run) has names of its own, e.g. 'pinned-'."))
     width = param.Integer(default=420, bounds=(200, 1600), doc="Width of each plot in pixels.")
     height = param.Integer(default=200, bounds=(100, 800), doc="Height of each plot in pixels.")
 
     def __init__(self, **params):
         super().__init__(**params)
-        self.source = ColumnDataSource(data={k: np.empty(0) for k in HISTORY_COLUMNS}, name="metrics-history")
+        self.source = ColumnDataSource(data={k: np.empty(0) for k in HISTORY_COLUMNS},
+                                       name=self.name_prefix + "metrics-history")
         self._rows = 0
         self._last_step = None
         self._first_step = None
@@ -57,17 +61,19 @@ class MetricsView(pn.viewable.Viewer):
 
     def _build(self):
         # Costs and steps are never negative: anchoring both ranges at 0 keeps the first frames readable.
-        loss = figure(width=self.width, height=self.height, tools="pan,wheel_zoom,reset,save", name="loss-plot",
+        p = self.name_prefix
+        loss = figure(width=self.width, height=self.height, tools="pan,wheel_zoom,reset,save", name=p + "loss-plot",
                       x_range=DataRange1d(start=0, min_interval=10), y_range=DataRange1d(start=0))
         acc = figure(width=self.width, height=self.height, tools="pan,wheel_zoom,reset,save", x_range=loss.x_range,
-                     y_range=Range1d(0.0, 1.02), name="accuracy-plot")
+                     y_range=Range1d(0.0, 1.02), name=p + "accuracy-plot")
         self._style(loss, "Loss", "cost")
-        loss.line("step", "loss", source=self.source, color="#9aa3ad", line_width=1.5, name="batch-loss")
-        loss.line("step", "train_loss", source=self.source, color="#14171f", line_width=2.5, name="train-loss")
+        loss.line("step", "loss", source=self.source, color="#9aa3ad", line_width=1.5, name=p + "batch-loss")
+        loss.line("step", "train_loss", source=self.source, color="#14171f", line_width=2.5, name=p + "train-loss")
         self._style(acc, "Accuracy", "fraction correct")
-        acc.line("step", "train_accuracy", source=self.source, color="#0072B2", line_width=2.5, name="train-accuracy")
+        acc.line("step", "train_accuracy", source=self.source, color="#0072B2", line_width=2.5,
+                 name=p + "train-accuracy")
         acc.line("step", "test_accuracy", source=self.source, color="#D55E00", line_width=2.5, line_dash="dashed",
-                 name="test-accuracy")
+                 name=p + "test-accuracy")
         return loss, acc
 
     def update(self, history: dict) -> None:
