@@ -46,6 +46,7 @@ from widgets.run_status import RunStatus
 from widgets.share import ShareControls
 from widgets.style import BLOCH_MARKERS, CLASS_COLORS
 from widgets.url_state import UrlState
+from widgets.viewport import Viewport
 
 from apps.classroom import CLASS_GROUPS, GROUP_LABELS, decode_class, encode_class
 from apps.compare import decode_pin, encode_pin, pinned_frame
@@ -170,6 +171,10 @@ class PlaygroundApp(pn.viewable.Viewer):
         self.unpin_button.on_click(lambda e: self.unpin())
         self._pin_token: str | None = None
         self._pin_query: str | None = None  # the live address being pinned, until its checkpoint arrives
+        # A phone: the controls fold into a drawer and the views take the screen's width.
+        self.viewport = Viewport()
+        self.drawer = pn.widgets.Toggle(label="☰ Settings and data", value=False, visible=False, height=44,
+                                        sizing_mode="stretch_width", margin=(6, 6))
         self.class_link = ClassLinkControls(options={GROUP_LABELS[g]: g for g in CLASS_GROUPS})
         self.class_link.param.watch(lambda e: self._update_link(), "hidden")
         self.lesson_panel = LessonPanel(options={name: lesson.title for name, lesson in LESSONS.items()})
@@ -215,6 +220,9 @@ class PlaygroundApp(pn.viewable.Viewer):
         # What the URL changed stays on screen until the person starts training.
         self.settings.param.watch(lambda e: self._show_notices(url="") if e.new else None, "playing")
         self._layout = self._build_layout()
+        self._narrow = False
+        self.viewport.param.watch(lambda e: self._fit_soon(), "window_width")
+        self.drawer.param.watch(lambda e: self._fit(self.viewport.window_width), "value")
         self._autoplay = autoplay
         if pin_query is not None:
             frame, pinned, pin_notices = pinned_frame(pin_query)
@@ -455,6 +463,53 @@ class PlaygroundApp(pn.viewable.Viewer):
         if not event.new and self.share.with_model:
             self.session.request_checkpoint()
 
+    # ------------------------------------------------------------------ screen sizes
+    NARROW = 760  # CSS pixels: below this the controls fold into a drawer and the views take the full width
+
+    def _fit_soon(self) -> None:
+        """The browser reported its size: lay the page out on the document's own turn (a message from the browser
+        arrives outside it, where changes to the layout would not all reach the page)."""
+        doc = self._doc or pn.state.curdoc
+        if doc is not None and doc.session_context is not None:
+            doc.add_next_tick_callback(lambda: self._fit(self.viewport.window_width))
+        else:
+            self._fit(self.viewport.window_width)
+
+    def _fit(self, width: int) -> None:
+        """Lay the page out for a window ``width`` pixels wide (the browser reports it; 0 before it does)."""
+        if not width:
+            return
+        narrow = width < self.NARROW
+        room = max(260, width - 24)  # the views' width on a narrow screen, inside the page margins
+        sidebar = self._sidebar
+        self.drawer.visible = narrow and sidebar is not None
+        if sidebar is not None:
+            if narrow and sidebar in self._body.objects:
+                self._body.objects = [self._views]
+            if narrow:
+                inside = sidebar in self._views.objects
+                if self.drawer.value and not inside:
+                    self._views.insert(1, sidebar)
+                elif not self.drawer.value and inside:
+                    self._views.remove(sidebar)
+            elif sidebar not in self._body.objects:
+                if sidebar in self._views.objects:
+                    self._views.remove(sidebar)
+                self._body.objects = [sidebar, self._views]
+        self.boundary.size = min(420, room - 40) if narrow else 420
+        self.pin_boundary.size = min(300, room - 40) if narrow else 300
+        self.layers.mosaic_width = max(200, room - 30) if narrow else 600
+        self.layers.sphere_size = min(300, room - 40) if narrow else 300
+        for name, width_wide in (("curves", 500), ("spheres", 500)):
+            if name in self._groups:
+                self._groups[name].width = room if narrow else width_wide
+        self._pin_card.width = room if narrow else 440
+        for view, card in self._explain_cards.items():
+            wide = {"boundary": self.boundary.size, "curves": 470, "spheres": 470, "layers": 600}[view]
+            card.width = min(wide, room - 20) if narrow else wide
+            card.objects[0].width = card.width - 20
+        self._narrow = narrow
+
     # ------------------------------------------------------------------ compare
     def pin(self) -> None:
         """Keep the run on screen beside the live one; its exact model follows in the next frame's checkpoint."""
@@ -694,7 +749,14 @@ class PlaygroundApp(pn.viewable.Viewer):
     def _build_layout(self):
         s = self.settings
         hidden = set(self._class.hidden)  # a class link leaves these out of the page: nothing there to change
-        explain = (lambda view, width: None) if "explanations" in hidden else _explain
+        self._explain_cards = {}
+
+        def explain(view, width):
+            if "explanations" in hidden:
+                return None
+            self._explain_cards[view] = card = _explain(view, width)
+            return card
+
         makers = {
             "gallery": lambda: _card("Gallery: start from…", pn.Column(*self.gallery_buttons, self._gallery_text,
                                                                        margin=(0, 0)), collapsible=True),
@@ -733,9 +795,11 @@ class PlaygroundApp(pn.viewable.Viewer):
         lessons = None if "lessons" in hidden else pn.Card(
             self.lesson_panel, title="Lessons", collapsible=False, stylesheets=[_CARD_CSS], margin=(6, 6),
             sizing_mode="stretch_width")
-        views = pn.Column(*[v for v in (toolbar_card, lessons, groups.get("editor"), grid, self.clock, self.url)
-                            if v is not None], sizing_mode="stretch_width", margin=0)
+        views = pn.Column(*[v for v in (self.drawer, toolbar_card, lessons, groups.get("editor"), grid, self.clock,
+                                        self.url, self.viewport) if v is not None],
+                          sizing_mode="stretch_width", margin=0)
         body = pn.Row(*([sidebar] if sidebar_cards else []), views, margin=(6, 6), sizing_mode="stretch_width")
+        self._sidebar, self._views, self._body = (sidebar if sidebar_cards else None), views, body
         if "header" in hidden:
             return pn.Column(body, margin=0, sizing_mode="stretch_width")
         header = pn.pane.HTML(
@@ -850,9 +914,16 @@ def _model_values(exp: Experiment) -> dict:
 def create_app() -> pn.viewable.Viewable:
     """Build and start the page for the current session (the server calls this once per tab)."""
     query = dict(pn.state.session_args) if pn.state.curdoc is not None and pn.state.curdoc.session_context else {}
+    if pn.state.curdoc is not None:
+        # A phone lays the page out at its own width (without this it pretends to be a 980 px desktop and zooms out).
+        pn.state.curdoc.template = _PAGE_TEMPLATE
     app = PlaygroundApp(query, pool=frame_pool())
     app.start()
     return app
+
+
+_PAGE_TEMPLATE = """{% block preamble %}{{ super() }}
+<meta name="viewport" content="width=device-width, initial-scale=1, minimum-scale=1">{% endblock %}"""
 
 
 def _serve_resources_locally() -> None:

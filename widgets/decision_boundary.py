@@ -121,11 +121,20 @@ class DecisionBoundaryView(pn.viewable.Viewer):
         self.figure = self._build_figure()
         self.figure.on_event(Tap, self._on_tap)
         self.param.watch(lambda e: self._show_title(), "drawing")
+        self.param.watch(self._resize, "size")
         self._show_title()
         self._pane = pn.pane.Bokeh(self.figure, sizing_mode="fixed", margin=(0, 12, 0, 0))
         self.legend = pn.pane.HTML("", stylesheets=[_LEGEND_CSS], margin=(0, 10, 4, 30), width=self.size - 30,
+                                   styles={"max-width": "calc(100vw - 90px)"},
                                    name=prefix + "boundary-legend")
         self._set_legend(self.n_classes)
+
+    def _resize(self, event) -> None:
+        """A new ``size`` (a phone, a projector): the same figure, redrawn at that size."""
+        self.figure.width = self.size
+        self.figure.height = self.size + 10
+        self._pane.param.update(width=self.size, height=self.size + 10)
+        self.legend.width = self.size - 30
 
     # ------------------------------------------------------------------ construction (once)
     def _build_figure(self):

@@ -111,6 +111,22 @@ class LayerView(pn.viewable.Viewer):
         )
         self.param.watch(self._refresh_sphere, ["layer", "qubit"])
         self.param.watch(self._on_layer, ["layer"])
+        self.param.watch(self._resize, ["mosaic_width", "sphere_size"])
+        self._caption = pn.pane.HTML(  # at most the strip's width, and within a phone's screen
+            "<div style='font-size:14px;color:#374151;max-width:min(540px, calc(100vw - 80px))'>Each square is the "
+            "input square "
+            "[−1, 1]², coloured by ⟨Z⟩ of one qubit (rows) after one layer (columns): "
+            f"<b style='color:{CLASS_COLORS[0]}'>|0⟩</b> to <b style='color:{CLASS_COLORS[1]}'>|1⟩</b>. "
+            "Click a column to follow the points there on the sphere.</div>",
+            margin=(4, 10),
+        )
+
+    def _resize(self, *events) -> None:
+        """New sizes (a phone, a projector): the sphere and the strip of maps are redrawn at them."""
+        self.sphere.size = self.sphere_size
+        if self._geometry is not None:
+            geometry, self._geometry = self._geometry, None
+            self._set_geometry(*geometry)
 
     # ------------------------------------------------------------------ construction (once)
     def _build_figure(self):
@@ -240,12 +256,5 @@ class LayerView(pn.viewable.Viewer):
 
     def __panel__(self):
         controls = pn.Row(self._slider, self._qubit_picker, margin=(0, 0))
-        caption = pn.pane.HTML(
-            "<div style='font-size:14px;color:#374151;max-width:560px'>Each square is the input square "
-            "[−1, 1]², coloured by ⟨Z⟩ of one qubit (rows) after one layer (columns): "
-            f"<b style='color:{CLASS_COLORS[0]}'>|0⟩</b> to <b style='color:{CLASS_COLORS[1]}'>|1⟩</b>. "
-            "Click a column to follow the points there on the sphere.</div>",
-            margin=(4, 10),
-        )
-        maps = pn.Column(caption, self.figure, margin=(0, 0))
-        return pn.Column(controls, pn.Row(maps, self.sphere, margin=(0, 0)), margin=(0, 0))
+        maps = pn.Column(self._caption, self.figure, margin=(0, 0))
+        return pn.Column(controls, pn.FlexBox(maps, self.sphere, flex_wrap="wrap", margin=(0, 0)), margin=(0, 0))

@@ -66,7 +66,8 @@ class LessonPanel(pn.viewable.Viewer):
         for button, event in ((self.back_button, "previous"), (self.next_button, "next"),
                               (self.show_button, "show_me"), (self.leave_button, "leave")):
             button.on_click(lambda e, event=event: self.param.trigger(event))
-        self.buttons = pn.Row(self.back_button, self.next_button, self.show_button, self.leave_button, margin=(0, 4))
+        self.buttons = pn.FlexBox(self.back_button, self.next_button, self.show_button, self.leave_button,
+                                  flex_wrap="wrap", margin=(0, 4))
         self._step_view = pn.Column(self.heading, self.body, self.goal, self.buttons, margin=0,
                                     sizing_mode="stretch_width")
         self.param.watch(self._render, ["lesson", "lesson_title", "step_index", "n_steps", "step_title", "text",
@@ -100,7 +101,7 @@ class LessonPanel(pn.viewable.Viewer):
 
     def __panel__(self):
         return pn.Column(
-            pn.Row(self.picker, self.start_button, margin=0),
+            pn.FlexBox(self.picker, self.start_button, flex_wrap="wrap", margin=0),
             self._step_view,
             margin=0, sizing_mode="stretch_width",
         )

@@ -101,5 +101,6 @@ class MetricsView(pn.viewable.Viewer):
                                    stylesheets=[_LEGEND_CSS], margin=(0, 0, 0, 50))
         acc_legend = pn.pane.HTML(_legend([("#0072B2", "solid", "train"), ("#D55E00", "dashed", "test")]),
                                   stylesheets=[_LEGEND_CSS], margin=(0, 0, 0, 50))
-        return pn.Row(pn.Column(self.loss_figure, loss_legend, margin=0),
-                      pn.Column(self.accuracy_figure, acc_legend, margin=0), margin=(0, 0))
+        # Side by side where there is room, one under the other on a phone.
+        return pn.FlexBox(pn.Column(self.loss_figure, loss_legend, margin=0),
+                          pn.Column(self.accuracy_figure, acc_legend, margin=0), flex_wrap="wrap", margin=(0, 0))

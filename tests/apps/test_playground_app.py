@@ -73,3 +73,18 @@ def test_url_notice_stays_until_play_and_errors_replace_nothing():
     app.session.notice = ""
     app.settings.playing = True
     assert not app._notice.visible
+
+
+def test_a_phone_folds_the_controls_into_a_drawer_and_a_wide_screen_unfolds_them():
+    from apps.playground_app import PlaygroundApp
+
+    app = PlaygroundApp().start()
+    sidebar = app._sidebar
+    app.viewport.window_width = 390
+    assert app.drawer.visible and sidebar not in app._body.objects and sidebar not in app._views.objects
+    assert app.boundary.size <= 390 - 24 - 40 and app._groups["curves"].width <= 390
+    app.drawer.value = True
+    assert sidebar in app._views.objects
+    app.viewport.window_width = 1366
+    assert not app.drawer.visible and app._body.objects[0] is sidebar and sidebar not in app._views.objects
+    assert app.boundary.size == 420 and app._groups["curves"].width == 500

@@ -42,8 +42,12 @@ def test_a_new_user_completes_lesson_one_by_clicking(app):
     assert page.get_by_role("slider", name="Layers", exact=True).get_attribute("aria-valuenow") in ("4", "4.0")
     app.button("Play").click()  # step 3: four layers to test accuracy 0.85
     app.wait_until(lambda: "Goal met" in _goal(app).inner_text(), timeout=90, interval=0.5, what="goal 3 announced")
-    assert app.number("test-accuracy") >= 0.85
     app.button("Pause").click()
+    # the goal was met on a frame the page showed: the test-accuracy curve has reached 0.85 (the live number may
+    # have moved on since, as training went on)
+    best = page.evaluate("() => Math.max(...Bokeh.documents[0].get_model_by_name('metrics-history')"
+                         ".data.test_accuracy.filter(Number.isFinite))")
+    assert best >= 0.85
     page.get_by_role("button", name="Finish ✓").click()
     app.wait_until(lambda: page.get_by_text("Lesson finished: One qubit, one ball").count() == 1, timeout=10,
                    what="the lesson to finish")
