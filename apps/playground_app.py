@@ -164,7 +164,7 @@ class PlaygroundApp(pn.viewable.Viewer):
         self.pin_status = pn.pane.HTML("", margin=(0, 8), name="pinned-status")
         self.pin_button = pn.widgets.Button(label="Pin for comparison", width=190, height=44, margin=(0, 4),
                                             color="primary", variant="outline",
-                                            stylesheets=[":host .bk-btn{font-size:16px}"],
+                                            stylesheets=[":host .bk-btn{font-size:max(16px,var(--pg-min-font,0px))}"],
                                             description="Keep this run's picture beside the live one")
         self.pin_button.on_click(lambda e: self.pin())
         self.unpin_button = pn.widgets.Button(label="Unpin", width=90, margin=(4, 8))
@@ -202,6 +202,7 @@ class PlaygroundApp(pn.viewable.Viewer):
         self._show_notices()
 
         self.settings.param.watch(lambda e: setattr(self.boundary, "show_test", e.new), "show_test")
+        self.settings.param.watch(lambda e: self._project(), "projector")
         # Drawing: a tap on the boundary adds a point of the chosen class, or removes the point under it.
         self.boundary.drawing = self.settings.drawing
         self.settings.param.watch(lambda e: setattr(self.boundary, "drawing", e.new), "drawing")
@@ -223,6 +224,7 @@ class PlaygroundApp(pn.viewable.Viewer):
         self._narrow = False
         self.viewport.param.watch(lambda e: self._fit_soon(), "window_width")
         self.drawer.param.watch(lambda e: self._fit(self.viewport.window_width), "value")
+        self._project()
         self._autoplay = autoplay
         if pin_query is not None:
             frame, pinned, pin_notices = pinned_frame(pin_query)
@@ -475,6 +477,15 @@ class PlaygroundApp(pn.viewable.Viewer):
         else:
             self._fit(self.viewport.window_width)
 
+    def _project(self) -> None:
+        """Projector mode on or off: type of at least 20 px everywhere (CSS variables reach inside every widget),
+        thick lines, large markers and large views."""
+        on = bool(self.settings.projector)
+        self._layout.styles = {"--bokeh-font-size": "20px", "--pg-min-font": "20px"} if on else {}
+        for view in (self.boundary, self.pin_boundary, self.metrics, self.pin_metrics):
+            view.large = on
+        self._fit(self.viewport.window_width or 1366)
+
     def _fit(self, width: int) -> None:
         """Lay the page out for a window ``width`` pixels wide (the browser reports it; 0 before it does)."""
         if not width:
@@ -496,11 +507,12 @@ class PlaygroundApp(pn.viewable.Viewer):
                 if sidebar in self._views.objects:
                     self._views.remove(sidebar)
                 self._body.objects = [sidebar, self._views]
-        self.boundary.size = min(420, room - 40) if narrow else 420
+        big = bool(self.settings.projector)
+        self.boundary.size = min(560 if big else 420, room - 40) if narrow else (560 if big else 420)
         self.pin_boundary.size = min(300, room - 40) if narrow else 300
         self.layers.mosaic_width = max(200, room - 30) if narrow else 600
         self.layers.sphere_size = min(300, room - 40) if narrow else 300
-        for name, width_wide in (("curves", 500), ("spheres", 500)):
+        for name, width_wide in (("curves", 620 if big else 500), ("spheres", 500)):
             if name in self._groups:
                 self._groups[name].width = room if narrow else width_wide
         self._pin_card.width = room if narrow else 440
@@ -539,7 +551,7 @@ class PlaygroundApp(pn.viewable.Viewer):
         what = (f"{spec.n_qubits} qubit{'s' if spec.n_qubits > 1 else ''} · {spec.n_layers} "
                 f"layer{'s' if spec.n_layers > 1 else ''} · {settings.cost} · {settings.dataset if not settings.drawing else 'drawn points'}")
         self.pin_status.object = (
-            f'<div class="pinned" style="font-size:15px;line-height:1.5"><b>{escape(what)}</b><br>'
+            f'<div class="pinned" style="font-size:max(15px,var(--pg-min-font,0px));line-height:1.5"><b>{escape(what)}</b><br>'
             f'step <span data-testid="pinned-step">{frame.n_steps}</span> · loss {number(frame.loss, 3)} · '
             f'train <span data-testid="pinned-train-accuracy">{number(frame.train_accuracy, 3)}</span> · '
             f'test <span data-testid="pinned-test-accuracy">{number(frame.test_accuracy, 3)}</span></div>')
@@ -659,7 +671,7 @@ class PlaygroundApp(pn.viewable.Viewer):
     def _gallery_button(self, entry: GalleryEntry) -> pn.widgets.Button:
         button = pn.widgets.Button(label=entry.title, color="light", width=266, description=entry.lesson,
                                    stylesheets=[":host .bk-btn{justify-content:flex-start;text-align:left;"
-                                                "white-space:normal;font-size:14px}"])
+                                                "white-space:normal;font-size:max(14px,var(--pg-min-font,0px))}"])
         button.on_click(lambda event, key=entry.key: self.load_gallery(key))
         return button
 
@@ -670,7 +682,7 @@ class PlaygroundApp(pn.viewable.Viewer):
         with self._one_entry("push"):
             self._apply_values({**entry.settings, "circuit": entry.circuit()})
             self.settings.reset = True
-        self._gallery_text.object = (f'<div style="font-size:14px;line-height:1.4"><b>{escape(entry.title)}</b><br>'
+        self._gallery_text.object = (f'<div style="font-size:max(14px,var(--pg-min-font,0px));line-height:1.4"><b>{escape(entry.title)}</b><br>'
                                      f"{escape(entry.lesson)}</div>")
         self._show_notices(file="")
 
@@ -782,7 +794,10 @@ class PlaygroundApp(pn.viewable.Viewer):
             sidebar_cards.append(_card("For a class", self.class_link, collapsible=True, collapsed=True))
         sidebar = pn.Column(*sidebar_cards, width=300, margin=(0, 0))
         # Wraps on a narrow screen (a projector at 1024 px): the numbers go under the buttons, never off the edge.
+        projector = pn.widgets.Toggle.from_param(s.param.projector, label="Projector", width=120, height=44,
+                                                 margin=(0, 4))
         toolbar = pn.FlexBox(PlaybackControls(settings=s), *([] if "boundary" in hidden else [self.pin_button]),
+                             projector,
                              self.status, flex_wrap="wrap", align_items="center", gap="8px", margin=(8, 10),
                              sizing_mode="stretch_width")
         toolbar_card = pn.Card(pn.Column(toolbar, self._notice, margin=0), hide_header=True, stylesheets=[_CARD_CSS],

@@ -114,6 +114,8 @@ class PlaygroundSettings(param.Parameterized):
     learning_rate = param.Selector(default=0.05, objects=list(LEARNING_RATES), doc="Learning rate (L-BFGS ignores it).")
     batch_size = param.Selector(default=32, objects=list(BATCH_SIZES), doc="Points per update (Adam, SGD).")
     steps_per_frame = param.Integer(default=5, bounds=(1, MAX_STEPS_PER_FRAME), doc="Training steps between two pictures.")
+    projector = param.Boolean(default=False, doc=(
+        "Projector mode: large type (at least 20 px), thick lines, large markers and large views, for a room."))
     resolution = param.Integer(default=100, bounds=(MIN_RESOLUTION, MAX_RESOLUTION), step=10, doc="Pixels per side of the decision-boundary grid.")
 
     def __init__(self, **params):
@@ -167,7 +169,8 @@ SHAPE_KEYS = ("n_qubits", "n_layers", "entangler", "encoding")
 QUERY_KEYS = (
     "dataset", "n_samples", "test_fraction", "noise", "seed", "paper_draw", "drawing", "points", "draw_classes",
     *SHAPE_KEYS, "circuit",
-    "cost", "readout", "init", "optimizer", "learning_rate", "batch_size", "steps_per_frame", "resolution", "playing",
+    "cost", "readout", "init", "optimizer", "learning_rate", "batch_size", "steps_per_frame", "resolution", "projector",
+    "playing",
 )
 _LONG_KEYS = {"circuit", "points"}  # encoded values (playground.links bounds their length itself)
 

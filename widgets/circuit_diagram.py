@@ -133,8 +133,8 @@ def circuit_svg(spec: CircuitSpec, *, max_width: int | None = None) -> str:
     scale = 1.0 if max_width is None or width <= max_width else max_width / width
     style = (
         "<style>text{font-family:'DejaVu Sans','Segoe UI',system-ui,sans-serif;fill:#14171f}"
-        ".big{font-size:14px;font-weight:600;text-anchor:middle}.small{font-size:9.5px;text-anchor:middle;fill:#374151}"
-        ".layer{font-size:12px;text-anchor:middle;fill:#6b7280}.wire{font-size:13px;text-anchor:end}</style>"
+        ".big{font-size:max(14px,var(--pg-min-font,0px));font-weight:600;text-anchor:middle}.small{font-size:9.5px;text-anchor:middle;fill:#374151}"
+        ".layer{font-size:max(12px,var(--pg-min-font,0px));text-anchor:middle;fill:#6b7280}.wire{font-size:max(13px,var(--pg-min-font,0px));text-anchor:end}</style>"
     )
     return (
         f'<svg xmlns="http://www.w3.org/2000/svg" role="img" aria-label="{escape(summary)}" '

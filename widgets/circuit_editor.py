@@ -529,7 +529,7 @@ class CircuitEditor(pn.viewable.Viewer):
 
     def _render_status(self) -> None:
         self._status_pane.object = (
-            '<div role="status" aria-live="polite" style="min-height:1.4em;color:#9a3412;font-size:14px">'
+            '<div role="status" aria-live="polite" style="min-height:1.4em;color:#9a3412;font-size:max(14px,var(--pg-min-font,0px))">'
             f"{escape(self.status)}</div>"
         )
 
@@ -538,7 +538,7 @@ class CircuitEditor(pn.viewable.Viewer):
         if self.show_text:
             self._text_pane.object = (
                 '<pre aria-label="Circuit text" style="margin:0;padding:8px 10px;background:#f8f9fb;'
-                'border:1px solid #e1e5eb;border-radius:8px;font-size:13px;line-height:1.5;white-space:pre;'
+                'border:1px solid #e1e5eb;border-radius:8px;font-size:max(13px,var(--pg-min-font,0px));line-height:1.5;white-space:pre;'
                 f'overflow-x:auto">{escape(self.spec.describe())}</pre>'
             )
 

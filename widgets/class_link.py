@@ -26,13 +26,13 @@ class ClassLinkControls(pn.viewable.Viewer):
         self.boxes.param.watch(lambda e: setattr(self, "hidden", list(e.new)), "value")
         self.param.watch(lambda e: setattr(self.boxes, "value", list(e.new)), "hidden")
         self.link_box = pn.widgets.TextInput.from_param(self.param.link, label="Class link", width=_W,
-                                                        stylesheets=[":host input{font-size:12px}"])
+                                                        stylesheets=[":host input{font-size:max(12px,var(--pg-min-font,0px))}"])
         self.copy = pn.widgets.Button(label="Copy", color="primary", width=90)
         self.copy.js_on_click(args={"source": self.link_box, "button": self.copy}, code=_COPY_JS)
 
     def __panel__(self):
         return pn.Column(
-            pn.pane.HTML('<div style="font-size:14px">Hide these on the students\' page; what they hide cannot be '
+            pn.pane.HTML('<div style="font-size:max(14px,var(--pg-min-font,0px))">Hide these on the students\' page; what they hide cannot be '
                          "changed there:</div>", margin=(4, 10)),
             self.boxes, self.link_box, self.copy, margin=(0, 0),
         )

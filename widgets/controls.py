@@ -140,12 +140,12 @@ class PlaybackControls(pn.viewable.Viewer):
         super().__init__(**params)
         s = self.settings
         self.play = pn.widgets.Toggle.from_param(s.param.playing, label=self._play_label(s.playing), color="success",
-                                                 width=120, height=44, stylesheets=[":host .bk-btn{font-size:17px;font-weight:600}"])
+                                                 width=120, height=44, stylesheets=[":host .bk-btn{font-size:max(17px,var(--pg-min-font,0px));font-weight:600}"])
         s.param.watch(lambda e: setattr(self.play, "label", self._play_label(e.new)), "playing")
         self.step = pn.widgets.Button.from_param(s.param.step, label="Step", color="primary", variant="outline",
-                                                 width=96, height=44, stylesheets=[":host .bk-btn{font-size:16px}"])
+                                                 width=96, height=44, stylesheets=[":host .bk-btn{font-size:max(16px,var(--pg-min-font,0px))}"])
         self.reset = pn.widgets.Button.from_param(s.param.reset, label="Reset", color="primary", variant="outline",
-                                                  width=96, height=44, stylesheets=[":host .bk-btn{font-size:16px}"])
+                                                  width=96, height=44, stylesheets=[":host .bk-btn{font-size:max(16px,var(--pg-min-font,0px))}"])
 
     @staticmethod
     def _play_label(playing: bool) -> str:

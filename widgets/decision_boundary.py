@@ -97,6 +97,7 @@ class DecisionBoundaryView(pn.viewable.Viewer):
         doc="Data coordinates (x, y) of the last click or tap inside [-1, 1]²; watchers are called on every tap, "
             "even one at the same place as the last.",
     )
+    large = param.Boolean(default=False, doc="Projector mode: larger markers, thicker rings and larger axis text.")
     drawing = param.Boolean(default=False, doc="The person is drawing points: the title says what a click does.")
 
     def __init__(self, **params):
@@ -122,12 +123,22 @@ class DecisionBoundaryView(pn.viewable.Viewer):
         self.figure.on_event(Tap, self._on_tap)
         self.param.watch(lambda e: self._show_title(), "drawing")
         self.param.watch(self._resize, "size")
+        self.param.watch(self._emphasise, "large")
         self._show_title()
         self._pane = pn.pane.Bokeh(self.figure, sizing_mode="fixed", margin=(0, 12, 0, 0))
         self.legend = pn.pane.HTML("", stylesheets=[_LEGEND_CSS], margin=(0, 10, 4, 30), width=self.size - 30,
                                    styles={"max-width": "calc(100vw - 90px)"},
                                    name=prefix + "boundary-legend")
         self._set_legend(self.n_classes)
+
+    def _emphasise(self, event=None) -> None:
+        """Projector mode: markers half as large again, thicker rings, axis text of at least 20 px."""
+        k = 1.5 if self.large else 1.0
+        self._train_renderer.glyph.update(size=10 * k, line_width=1.0 * k)
+        self._wrong_train.glyph.update(size=16 * k, line_width=2.0 * k)
+        for ax in (self.figure.xaxis, self.figure.yaxis):
+            ax.axis_label_text_font_size = "22px" if self.large else "15px"
+            ax.major_label_text_font_size = "20px" if self.large else "13px"
 
     def _resize(self, event) -> None:
         """A new ``size`` (a phone, a projector): the same figure, redrawn at that size."""

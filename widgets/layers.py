@@ -113,7 +113,7 @@ class LayerView(pn.viewable.Viewer):
         self.param.watch(self._on_layer, ["layer"])
         self.param.watch(self._resize, ["mosaic_width", "sphere_size"])
         self._caption = pn.pane.HTML(  # at most the strip's width, and within a phone's screen
-            "<div style='font-size:14px;color:#374151;max-width:min(540px, calc(100vw - 80px))'>Each square is the "
+            "<div style='font-size:max(14px,var(--pg-min-font,0px));color:#374151;max-width:min(540px, calc(100vw - 80px))'>Each square is the "
             "input square "
             "[−1, 1]², coloured by ⟨Z⟩ of one qubit (rows) after one layer (columns): "
             f"<b style='color:{CLASS_COLORS[0]}'>|0⟩</b> to <b style='color:{CLASS_COLORS[1]}'>|1⟩</b>. "

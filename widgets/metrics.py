@@ -38,6 +38,7 @@ class MetricsView(pn.viewable.Viewer):
         "run) has names of its own, e.g. 'pinned-'."))
     width = param.Integer(default=420, bounds=(200, 1600), doc="Width of each plot in pixels.")
     height = param.Integer(default=200, bounds=(100, 800), doc="Height of each plot in pixels.")
+    large = param.Boolean(default=False, doc="Projector mode: thicker lines and larger text.")
 
     def __init__(self, **params):
         super().__init__(**params)
@@ -47,6 +48,17 @@ class MetricsView(pn.viewable.Viewer):
         self._last_step = None
         self._first_step = None
         self.loss_figure, self.accuracy_figure = self._build()
+        self.param.watch(self._emphasise, "large")
+
+    def _emphasise(self, event=None) -> None:
+        k = 2.0 if self.large else 1.0
+        for fig in (self.loss_figure, self.accuracy_figure):
+            for renderer in fig.renderers:
+                renderer.glyph.line_width = (1.5 if renderer.name.endswith("batch-loss") else 2.5) * k
+            fig.title.text_font_size = "22px" if self.large else "14px"
+            for ax in (fig.xaxis, fig.yaxis):
+                ax.axis_label_text_font_size = "20px" if self.large else "13px"
+                ax.major_label_text_font_size = "20px" if self.large else "12px"
 
     def _style(self, fig, title, y_label):
         fig.title.text = title

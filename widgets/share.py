@@ -54,7 +54,7 @@ class ShareControls(pn.viewable.Viewer):
         self._make_file = make_file
         self._load_file = load_file
         self.link_box = pn.widgets.TextInput.from_param(self.param.link, label="Share link", width=_W,
-                                                        stylesheets=[":host input{font-size:12px}"])
+                                                        stylesheets=[":host input{font-size:max(12px,var(--pg-min-font,0px))}"])
         self.with_model_box = pn.widgets.Checkbox.from_param(self.param.with_model, label="Include the trained model")
         self.copy = pn.widgets.Button(label="Copy", color="primary", width=90)
         self.copy.js_on_click(args={"source": self.link_box, "button": self.copy}, code=_COPY_JS)
@@ -89,11 +89,11 @@ class ShareControls(pn.viewable.Viewer):
     def _render_message(self) -> None:
         text = self.message
         self._message.object = (
-            f'<div role="status" aria-live="polite" style="font-size:14px;color:#3d2e00;background:#FFF4D6;'
+            f'<div role="status" aria-live="polite" style="font-size:max(14px,var(--pg-min-font,0px));color:#3d2e00;background:#FFF4D6;'
             f'border:1px solid #E0B84C;border-radius:6px;padding:6px 8px">{escape(text)}</div>' if text else "")
 
     def __panel__(self):
-        label = lambda text: pn.pane.HTML(f'<div style="font-size:14px;font-weight:600;margin-top:6px">{escape(text)}</div>',
+        label = lambda text: pn.pane.HTML(f'<div style="font-size:max(14px,var(--pg-min-font,0px));font-weight:600;margin-top:6px">{escape(text)}</div>',
                                           margin=(4, 10, 0, 10))
         d = self.downloads
         return pn.Column(
@@ -104,7 +104,7 @@ class ShareControls(pn.viewable.Viewer):
             label("Take the model away"),
             d["pennylane"], d["torch"], d["history"], d["points"],
             pn.Row(self.x1, self.x2, margin=0), d["qasm"],
-            pn.pane.HTML('<div style="font-size:13px;color:#4b5563">A picture of a view: the ⤓ button in its '
+            pn.pane.HTML('<div style="font-size:max(13px,var(--pg-min-font,0px));color:#4b5563">A picture of a view: the ⤓ button in its '
                          "toolbar or corner.</div>", margin=(4, 10)),
             self._message,
             margin=(0, 0),

@@ -67,7 +67,7 @@ export function render({ model, el }) {
   const tip = document.createElement("div");
   tip.setAttribute("role", "tooltip");
   tip.style.cssText = "position:absolute;display:none;pointer-events:none;white-space:pre;z-index:10;" +
-    "font:12px/1.35 " + FONT + ";color:#111;background:rgba(255,255,255,0.96);border:1px solid #8a8f98;" +
+    "font:max(12px, var(--pg-min-font, 0px))/1.35 " + FONT + ";color:#111;background:rgba(255,255,255,0.96);border:1px solid #8a8f98;" +
     "border-radius:4px;padding:4px 7px;box-shadow:0 1px 4px rgba(0,0,0,0.18);";
   // A picture of the sphere as it is turned now: the canvas as a PNG file.
   const save = document.createElement("button");
@@ -75,7 +75,7 @@ export function render({ model, el }) {
   save.textContent = "⤓ PNG";
   save.setAttribute("aria-label", "Save this sphere as a PNG picture");
   save.title = "Save as PNG";
-  save.style.cssText = "position:absolute;top:4px;right:4px;z-index:5;font:12px/1 " + FONT + ";color:#1f3a5f;" +
+  save.style.cssText = "position:absolute;top:4px;right:4px;z-index:5;font:max(12px, var(--pg-min-font, 0px))/1 " + FONT + ";color:#1f3a5f;" +
     "background:rgba(255,255,255,0.9);border:1px solid #c5ccd6;border-radius:4px;padding:4px 6px;cursor:pointer;";
   save.addEventListener("click", () => {
     canvas.toBlob((blob) => {
