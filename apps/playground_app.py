@@ -484,6 +484,8 @@ class PlaygroundApp(pn.viewable.Viewer):
         self._layout.styles = {"--bokeh-font-size": "20px", "--pg-min-font": "20px"} if on else {}
         for view in (self.boundary, self.pin_boundary, self.metrics, self.pin_metrics):
             view.large = on
+        if self._sidebar is not None:  # room for the dataset names and labels in large type
+            self._sidebar.width = 360 if on else 300
         self._fit(self.viewport.window_width or 1366)
 
     def _fit(self, width: int) -> None:
