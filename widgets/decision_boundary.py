@@ -29,7 +29,7 @@ _TEST_COLUMNS = ("x", "y", "label", "pred", "color", "marker", "angle")
 _FULL_SIZE_TEST_POINTS = 800
 _TEST_SIZE, _TEST_LINE, _TEST_RING = 8.0, 1.5, 12.0
 # Short enough for one line over the default 460-pixel plot; the class a click adds is chosen next to the plot.
-DRAWING_TITLE = "Click to add a point; click a point to remove it"
+DRAWING_TITLE = "Click to add; click a point to remove"  # short: it fits a phone-sized plot
 
 
 @dataclass(frozen=True)

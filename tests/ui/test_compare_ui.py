@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from conftest import AppPage, PageProblems
+from app_page import AppPage, PageProblems
 
 pytestmark = pytest.mark.ui
 

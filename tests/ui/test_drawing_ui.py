@@ -8,7 +8,7 @@ import re
 import numpy as np
 import pytest
 
-from conftest import AppPage, PageProblems
+from app_page import AppPage, PageProblems
 
 pytestmark = pytest.mark.ui
 
@@ -76,19 +76,25 @@ def test_draw_twenty_points_train_and_reopen_them_from_the_link(app):
 
 def test_a_tap_on_a_phone_adds_a_point(browser, app_server):
     context = browser.new_context(viewport={"width": 390, "height": 844}, has_touch=True, is_mobile=True)
-    page = context.new_page()
-    app = AppPage(page, app_server, PageProblems(page, app_server.url))
-    page.goto(f"{app_server.url}/?drawing=1")  # an empty plane: no first points to wait for
-    page.get_by_test_id("step").wait_for(timeout=60_000)
-    app.wait_until(lambda: page.evaluate("() => !!(window.Bokeh && Bokeh.documents[0] && Bokeh.documents[0]"
-                                         ".get_model_by_name('decision-boundary'))"), what="the plot")
-    assert _points(app) == 0
-    _plot(app)
-    page.touchscreen.tap(*_to_screen(app, 0.2, -0.3))
-    app.wait_until(lambda: _points(app) == 1, timeout=10, what="a tapped point")
-    x = page.evaluate("() => Bokeh.documents[0].get_model_by_name('boundary-train').data.x[0]")
-    assert abs(x - 0.2) < 0.05
-    assert re.search(r"points=d1\.", page.url)
-    page.screenshot(path=str(app_server.log_path.parent / "drawing_phone_tap.png"), full_page=False)
-    app.problems.assert_clean()
-    context.close()
+    try:
+        page = context.new_page()
+        app = AppPage(page, app_server, PageProblems(page, app_server.url))
+        page.goto(f"{app_server.url}/?drawing=1")  # an empty plane: no first points to wait for
+        page.get_by_test_id("step").wait_for(timeout=60_000)
+        # the page lays itself out for the phone once the browser has reported its width: tap after that
+        app.wait_until(lambda: page.evaluate(
+            "() => { const m = window.Bokeh && Bokeh.documents[0] && Bokeh.documents[0]"
+            ".get_model_by_name('decision-boundary'); return !!m && m.width < 390 "
+            "&& document.documentElement.scrollWidth <= window.innerWidth; }"), what="the plot laid out for a phone")
+        assert _points(app) == 0
+        _plot(app)
+        page.wait_for_timeout(500)
+        page.touchscreen.tap(*_to_screen(app, 0.2, -0.3))
+        app.wait_until(lambda: _points(app) == 1, timeout=10, what="a tapped point")
+        x = page.evaluate("() => Bokeh.documents[0].get_model_by_name('boundary-train').data.x[0]")
+        assert abs(x - 0.2) < 0.05
+        assert re.search(r"points=d1\.", page.url)
+        page.screenshot(path=str(app_server.log_path.parent / "drawing_phone_tap.png"), full_page=False)
+        app.problems.assert_clean()
+    finally:
+        context.close()  # a tab left open would hold its session and disturb the tests after this one

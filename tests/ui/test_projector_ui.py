@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from conftest import AppPage, PageProblems
+from app_page import AppPage, PageProblems
 
 pytestmark = pytest.mark.ui
 
@@ -31,8 +31,9 @@ _SMALLEST_TEXT = """() => {
 
 
 @pytest.mark.parametrize("width, height", [(1024, 768), (1920, 1080)])
-def test_projector_mode_is_large_and_fits(browser, app_server, width, height):
+def test_projector_mode_is_large_and_fits(browser, app_server, request, width, height):
     context = browser.new_context(viewport={"width": width, "height": height})
+    request.addfinalizer(context.close)  # even when the test fails: an open tab would hold its session
     page = context.new_page()
     app = AppPage(page, app_server, PageProblems(page, app_server.url))
     app.open("projector=1")
@@ -46,7 +47,6 @@ def test_projector_mode_is_large_and_fits(browser, app_server, width, height):
     assert page.evaluate("""() => Bokeh.documents[0].get_model_by_name('decision-boundary').width""") >= 500
     page.screenshot(path=str(app_server.log_path.parent / f"projector_{width}x{height}.png"), full_page=False)
     app.problems.assert_clean()
-    context.close()
 
 
 def test_the_projector_toggle_switches_the_page_and_the_address(app):

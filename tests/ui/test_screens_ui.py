@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from conftest import AppPage, PageProblems
+from app_page import AppPage, PageProblems
 
 pytestmark = pytest.mark.ui
 
@@ -22,8 +22,9 @@ def _inside(page, locator, width) -> bool:
 
 
 @pytest.mark.parametrize("width, height, phone", SCREENS)
-def test_the_page_fits_the_screen(browser, app_server, width, height, phone):
+def test_the_page_fits_the_screen(browser, app_server, request, width, height, phone):
     context = browser.new_context(viewport={"width": width, "height": height}, has_touch=phone, is_mobile=phone)
+    request.addfinalizer(context.close)  # even when the test fails: an open tab would hold its session
     page = context.new_page()
     app = AppPage(page, app_server, PageProblems(page, app_server.url))
     app.open()
@@ -52,4 +53,3 @@ def test_the_page_fits_the_screen(browser, app_server, width, height, phone):
         assert drawer.count() == 0 or not drawer.is_visible()
         assert page.get_by_text("Data", exact=True).first.is_visible()
     app.problems.assert_clean()
-    context.close()

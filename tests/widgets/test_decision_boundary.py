@@ -215,7 +215,7 @@ def test_drawing_mode_says_what_a_click_does():
     assert "x₃ = 0" in sliced
     view.drawing = True
     assert view.figure.title.text == DRAWING_TITLE
-    assert DRAWING_TITLE == "Click to add a point; click a point to remove it"
+    assert DRAWING_TITLE == "Click to add; click a point to remove"  # short enough for a phone-sized plot
     view.set_points(rng.uniform(-1, 1, (5, 2)), np.zeros(5, int), n_classes=2)  # new points while drawing
     assert view.figure.title.text == DRAWING_TITLE
     view.drawing = False
