@@ -23,7 +23,7 @@ import binascii
 from urllib.parse import parse_qs, urlencode
 
 from .lessons import HIDE_GROUPS
-from .settings import PlaygroundSettings, parse_query, to_query
+from .settings import PlaygroundSettings, parse_query, query_text, to_query
 
 __all__ = ["CLASS_GROUPS", "GROUP_LABELS", "ClassLink", "decode_class", "encode_class", "locked_settings",
            "MAX_CLASS_CHARS"]
@@ -83,8 +83,7 @@ def decode_class(raw) -> tuple[ClassLink, list[str]]:
     """A ``class=`` value → the class link and notices (plain text); a malformed one gives no class link."""
     if raw is None:
         return ClassLink(), []
-    text = raw[-1] if isinstance(raw, (list, tuple)) and raw else raw
-    text = (text.decode("utf-8", "replace") if isinstance(text, bytes) else str(text)).strip()
+    text = query_text(raw)
     bad = ["The class settings in this link could not be read; showing the whole page."]
     if not text.startswith(_PREFIX) or len(text) > MAX_CLASS_CHARS:
         return ClassLink(), bad

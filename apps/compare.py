@@ -15,7 +15,7 @@ from urllib.parse import parse_qs
 from playground.links import LinkError, decode_checkpoint
 
 from .session import Frame, PlaygroundSession
-from .settings import PlaygroundSettings, parse_query
+from .settings import PlaygroundSettings, parse_query, query_text
 
 __all__ = ["MAX_PIN_CHARS", "decode_pin", "encode_pin", "pinned_frame"]
 
@@ -34,8 +34,7 @@ def decode_pin(raw) -> tuple[str | None, list[str]]:
     """A ``pin=`` value → the pinned run's address (or None) and plain-text notices."""
     if raw is None:
         return None, []
-    text = raw[-1] if isinstance(raw, (list, tuple)) and raw else raw
-    text = (text.decode("utf-8", "replace") if isinstance(text, bytes) else str(text)).strip()
+    text = query_text(raw)
     bad = ["The pinned run in this link could not be read; showing the live run only."]
     if not text.startswith(_PREFIX) or len(text) > MAX_PIN_CHARS:
         return None, bad

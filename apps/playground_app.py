@@ -56,7 +56,7 @@ from apps.lessons import LESSONS, Lesson, goal_state, step_state
 from apps.session import Frame, PlaygroundSession
 from apps.settings import (
     BATCH_SIZES, LEARNING_RATES, MAX_LAYERS, MAX_POINTS, MAX_QUBITS, QUERY_KEYS, PlaygroundSettings, parse_query,
-    to_query,
+    query_text, to_query,
 )
 from apps.workers import FramePool, frame_pool
 
@@ -439,14 +439,10 @@ class PlaygroundApp(pn.viewable.Viewer):
             if checkpoint is None:
                 return  # the next paused frame brings one
             try:
-                k = encode_checkpoint(checkpoint)
-            except LinkError:  # a long history, or a big model's optimizer state: try without the curve
-                short = dict(checkpoint, history={key: rows[-1:] for key, rows in checkpoint["history"].items()})
-                try:
-                    k = encode_checkpoint(short)
-                except LinkError:
-                    self.share.message = _TOO_LARGE
-                    k = None
+                k = _checkpoint_text(checkpoint)
+            except LinkError:  # even without its curve, a big model's optimizer state does not fit a link
+                self.share.message = _TOO_LARGE
+                k = None
             if k is not None:
                 query = f"{query}&k={k}" if query else f"k={k}"
                 if self.share.message == _TOO_LARGE:
@@ -833,20 +829,16 @@ class PlaygroundApp(pn.viewable.Viewer):
 
 def _read_lesson(raw_lesson, raw_step) -> tuple[Lesson | None, int, list[str]]:
     """``?lesson=NAME&step=K`` (K from 1) → the lesson, the 0-based step and notices; bad values are ignored."""
-    def text(raw):
-        value = raw[-1] if isinstance(raw, (list, tuple)) and raw else raw
-        return (value.decode("utf-8", "replace") if isinstance(value, bytes) else str(value)).strip()
-
     if raw_lesson is None:
         return None, 0, ([] if raw_step is None else ["step: only a lesson has steps; ignored."])
-    name = text(raw_lesson)
+    name = query_text(raw_lesson)
     if name not in LESSONS:
         shown = name if len(name) <= 40 else name[:40] + "…"
         return None, 0, [f"lesson: {shown!r} is not one of {', '.join(LESSONS)}; ignored."]
     lesson = LESSONS[name]
     if raw_step is None:
         return lesson, 0, []
-    step = text(raw_step)
+    step = query_text(raw_step)
     if not step.isdigit() or not 1 <= int(step) <= len(lesson.steps):
         shown = step if len(step) <= 40 else step[:40] + "…"
         return lesson, 0, [f"step: expected 1..{len(lesson.steps)} for this lesson, got {shown!r}; starting at step 1."]
@@ -866,11 +858,8 @@ def _read_checkpoint(raw) -> tuple[dict | None, list[str]]:
     """The ``k`` URL value: a checkpoint dict, or None and a notice."""
     if raw is None:
         return None, []
-    raw = raw[-1] if isinstance(raw, (list, tuple)) and raw else raw
-    if isinstance(raw, bytes):
-        raw = raw.decode("utf-8", "replace")
     try:
-        return decode_checkpoint(str(raw).strip()), []
+        return decode_checkpoint(query_text(raw)), []
     except LinkError as err:
         return None, [f"The trained model in this link could not be read ({err}); starting from the seed instead."]
 

@@ -34,6 +34,7 @@ __all__ = [
     "QUERY_KEYS",
     "SHAPE_KEYS",
     "parse_query",
+    "query_text",
     "to_query",
     "circuit_from_shape",
     "shape_of",
@@ -235,6 +236,12 @@ def shape_of(circuit: CircuitSpec, entangler: str = "none") -> dict[str, Any]:
     return shape
 
 
+def query_text(raw) -> str:
+    """One URL value as text: the last of repeated values, decoded as UTF-8 (bad bytes replaced), stripped."""
+    value = raw[-1] if isinstance(raw, (list, tuple)) and raw else raw
+    return (value.decode("utf-8", "replace") if isinstance(value, bytes) else str(value)).strip()
+
+
 def _shown(raw: str) -> str:
     """A short, repr-quoted form of a user value for a notice (callers still HTML-escape it)."""
     text = raw if len(raw) <= 20 else raw[:17] + "..."
@@ -278,10 +285,7 @@ def parse_query(args: Mapping[str, Any]) -> tuple[dict[str, Any], list[str]]:
                 continue  # the server's own arguments
             notices.append(f"Unknown URL setting {_shown(key)} ignored.")
             continue
-        raw = raw_list[-1] if isinstance(raw_list, (list, tuple)) and raw_list else raw_list
-        if isinstance(raw, bytes):
-            raw = raw.decode("utf-8", "replace")
-        raw = str(raw).strip()
+        raw = query_text(raw_list)
         if key == "points":
             try:
                 X, y = decode_points(raw)
