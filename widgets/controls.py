@@ -12,10 +12,12 @@ import param
 from playground.datasets import DATASETS
 
 from .dataset_picker import DatasetPicker
+from .static_files import read_static
 
 __all__ = ["DataControls", "ModelControls", "TrainingControls", "PlaybackControls"]
 
 _W = 266  # sidebar widget width in pixels
+_PLAY_CSS = read_static("play_button.css")
 
 
 def _slider(p, name, **kw):
@@ -140,7 +142,8 @@ class PlaybackControls(pn.viewable.Viewer):
         super().__init__(**params)
         s = self.settings
         self.play = pn.widgets.Toggle.from_param(s.param.playing, label=self._play_label(s.playing), color="success",
-                                                 width=120, height=44, stylesheets=[":host .bk-btn{font-size:max(17px,var(--pg-min-font,0px));font-weight:600}"])
+                                                 width=120, height=44, stylesheets=[_PLAY_CSS],
+                                                 css_classes=["pg-play"])
         s.param.watch(lambda e: setattr(self.play, "label", self._play_label(e.new)), "playing")
         self.step = pn.widgets.Button.from_param(s.param.step, label="Step", color="primary", variant="outline",
                                                  width=96, height=44, stylesheets=[":host .bk-btn{font-size:max(16px,var(--pg-min-font,0px))}"])

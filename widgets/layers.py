@@ -11,6 +11,7 @@ from bokeh.models import ColumnDataSource, LabelSet
 from bokeh.plotting import figure
 
 from .bloch import BlochSphere
+from .design import calm_plot
 from .style import BLOCH_MARKERS, CLASS_COLORS, diverging_rgba, pack_rgba
 
 __all__ = ["LayerFrame", "LayerView", "layer_mosaic", "TILE_GAP"]
@@ -100,7 +101,7 @@ class LayerView(pn.viewable.Viewer):
         self.columns_source = ColumnDataSource(data={"left": [], "right": [], "bottom": [], "top": [], "text": [], "tx": [], "ty": []}, name="layer-columns")
         self.rows_source = ColumnDataSource(data={"text": [], "tx": [], "ty": []}, name="layer-rows")
         self.highlight_source = ColumnDataSource(data={"left": [0.0], "right": [0.0], "bottom": [0.0], "top": [0.0]})
-        self.figure = self._build_figure()
+        self.figure = calm_plot(self._build_figure())
         self.sphere = BlochSphere(
             size=self.sphere_size, title="after layer 0", palette=list(CLASS_COLORS), markers=list(BLOCH_MARKERS),
             show_legend=False,
@@ -116,7 +117,10 @@ class LayerView(pn.viewable.Viewer):
             "<div style='font-size:max(14px,var(--pg-min-font,0px));color:#374151;max-width:min(540px, calc(100vw - 80px))'>Each square is the "
             "input square "
             "[−1, 1]², coloured by ⟨Z⟩ of one qubit (rows) after one layer (columns): "
-            f"<b style='color:{CLASS_COLORS[0]}'>|0⟩</b> to <b style='color:{CLASS_COLORS[1]}'>|1⟩</b>. "
+            f"<span style='display:inline-block;width:12px;height:12px;background:{CLASS_COLORS[0]};"
+            "vertical-align:-1px;border:1px solid #1A1A1A' aria-hidden='true'></span> <b>|0⟩</b> to "
+            f"<span style='display:inline-block;width:12px;height:12px;background:{CLASS_COLORS[1]};"
+            "vertical-align:-1px;border:1px solid #1A1A1A' aria-hidden='true'></span> <b>|1⟩</b>. "
             "Click a column to follow the points there on the sphere.</div>",
             margin=(4, 10),
         )

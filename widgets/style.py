@@ -12,6 +12,8 @@ __all__ = [
     "MARKER_SYMBOLS",
     "MAX_CLASSES",
     "MISCLASSIFIED_COLOR",
+    "OUTLINE_COLOR",
+    "class_swatch_svg",
     "hex_to_rgb",
     "proba_to_rgba",
     "diverging_rgba",
@@ -20,8 +22,11 @@ __all__ = [
 
 MAX_CLASSES = 6
 
-# Okabe–Ito colours: distinguishable with the common colour-vision deficiencies and on a washed-out projector.
-CLASS_COLORS: tuple[str, ...] = ("#E69F00", "#0072B2", "#009E73", "#CC79A7", "#D55E00", "#56B4E9")
+# After Okabe–Ito, darkened so that every class colour has a contrast of at least 3 : 1 with white (a washed-out
+# projector, WCAG's rule for the parts of a plot that carry meaning). The first three stay far apart (CIE ΔE ≥ 40)
+# also as seen with deuteranopia or protanopia; beyond three, the marker shape tells classes apart as well.
+# tests/widgets/test_palette.py checks both.
+CLASS_COLORS: tuple[str, ...] = ("#B86E00", "#0072B2", "#00876A", "#4A4A4A", "#D14D8A", "#7D5BA6")
 
 # Shape is the second channel that tells classes apart (grey-scale prints, colour-blind viewers). The same six
 # shapes in Bokeh's names (a "plus" turned by 45° is the filled cross) and in BlochSphere's names.
@@ -31,10 +36,32 @@ BLOCH_MARKERS: tuple[str, ...] = ("circle", "square", "triangle", "diamond", "st
 MARKER_SYMBOLS: tuple[str, ...] = ("●", "■", "▲", "◆", "★", "✖")
 
 MISCLASSIFIED_COLOR = "#111111"
+# The outline of every point and the line along the decision boundary: dark, so that both stand out (≥ 3 : 1) on
+# every class's region, whatever its colour.
+OUTLINE_COLOR = "#1A1A1A"
+
+
+_SHAPE_PATHS = {  # on a 16×16 box, centred at (8, 8)
+    "circle": '<circle cx="8" cy="8" r="5.5"/>',
+    "square": '<rect x="3" y="3" width="10" height="10"/>',
+    "triangle": '<path d="M8 2.2L14 13H2Z"/>',
+    "diamond": '<path d="M8 1.5L14 8L8 14.5L2 8Z"/>',
+    "star": '<path d="M8 1.5L9.8 6H14.5L10.7 9L12.1 14L8 11L3.9 14L5.3 9L1.5 6H6.2Z"/>',
+    "plus": '<path d="M3.2 5.3L5.3 3.2L8 5.9L10.7 3.2L12.8 5.3L10.1 8L12.8 10.7L10.7 12.8L8 10.1L5.3 12.8L3.2 10.7L5.9 8Z"/>',
+}
+
+
+def class_swatch_svg(c: int, size: int = 16) -> str:
+    """Class ``c``'s marker (its colour and shape, with the dark outline the plots give it) as inline SVG, for a
+    legend: a picture, not text, so its colour needs 3 : 1 (not 4.5 : 1) and its words stay dark and legible."""
+    c = int(c) % MAX_CLASSES
+    return (f'<svg class="swatch" width="{size}" height="{size}" viewBox="0 0 16 16" aria-hidden="true" '
+            f'focusable="false"><g fill="{CLASS_COLORS[c]}" stroke="{OUTLINE_COLOR}" stroke-width="1">'
+            f"{_SHAPE_PATHS[CLASS_MARKERS[c]]}</g></svg>")
 
 
 def hex_to_rgb(color: str) -> tuple[int, int, int]:
-    """``"#E69F00"`` → ``(230, 159, 0)``."""
+    """``"#B86E00"`` → ``(184, 110, 0)``."""
     c = color.lstrip("#")
     if len(c) != 6:
         raise ValueError(f"color: expected '#rrggbb', got {color!r}")
@@ -50,7 +77,7 @@ def pack_rgba(rgba: np.ndarray) -> np.ndarray:
     return rgba.view(np.uint32).reshape(rgba.shape[:2])
 
 
-def proba_to_rgba(grid_proba: np.ndarray, *, max_alpha: float = 0.62, min_alpha: float = 0.04) -> np.ndarray:
+def proba_to_rgba(grid_proba: np.ndarray, *, max_alpha: float = 0.5, min_alpha: float = 0.04) -> np.ndarray:
     """Colour every pixel by its most likely class, with opacity growing with the confidence.
 
     Parameters
