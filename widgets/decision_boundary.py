@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import math
+import time
 from dataclasses import dataclass
+from html import escape
 
 import numpy as np
 import panel as pn
@@ -12,14 +14,20 @@ from bokeh.events import Tap
 from bokeh.models import ColumnDataSource, HoverTool
 from bokeh.plotting import figure
 
+from .announcer import SCREEN_READER_ONLY_CSS
+from .boundary_lines import boundary_segments
+from .describe import describe_boundary
+from .design import calm_plot
 from .static_files import read_static
 from .style import (
-    CLASS_COLORS, CLASS_MARKERS, MARKER_ANGLES, MARKER_SYMBOLS, MAX_CLASSES, MISCLASSIFIED_COLOR, proba_to_rgba,
+    CLASS_COLORS, CLASS_MARKERS, MARKER_ANGLES, MAX_CLASSES, MISCLASSIFIED_COLOR, OUTLINE_COLOR, class_swatch_svg,
+    proba_to_rgba,
 )
 
 __all__ = ["BoundaryFrame", "DecisionBoundaryView", "DRAWING_TITLE"]
 
 _LEGEND_CSS = read_static("decision_boundary_legend.css")
+SUMMARY_INTERVAL = 2.0  # seconds between two refreshes of the text summary while training
 
 _FID_COLUMNS = tuple(f"f{c}" for c in range(MAX_CLASSES))  # fidelity with each label state, for the hover
 _TRAIN_COLUMNS = ("x", "y", "label", "pred", "color", "marker", "angle") + _FID_COLUMNS
@@ -43,6 +51,9 @@ class BoundaryFrame:
     train_pred : ndarray of shape (P,), int — predicted class of each training point
     train_fidelities : ndarray of shape (P, C), float32 — fidelity of each point's state with each label state
     test_pred : ndarray of shape (M,), int
+    lines : (x0, y0, x1, y1) float32 arrays — the segments of the decision boundary's line
+    proba, grid_x, grid_y : the snapshot's class probabilities on the grid, for the text summary (not copied)
+    train_accuracy, test_accuracy : float — for the text summary
     """
 
     image: np.ndarray
@@ -50,6 +61,12 @@ class BoundaryFrame:
     train_pred: np.ndarray
     train_fidelities: np.ndarray
     test_pred: np.ndarray
+    lines: tuple = ()
+    proba: np.ndarray | None = None
+    grid_x: np.ndarray | None = None
+    grid_y: np.ndarray | None = None
+    train_accuracy: float = float("nan")
+    test_accuracy: float = float("nan")
 
 
 def _train_tooltips(n_classes: int) -> list[tuple[str, str]]:
@@ -112,6 +129,7 @@ class DecisionBoundaryView(pn.viewable.Viewer):
         self.test_source = ColumnDataSource(data={k: [] for k in _TEST_COLUMNS}, name=prefix + "boundary-test")
         self.wrong_source = ColumnDataSource(data={"x": [], "y": []}, name=prefix + "boundary-wrong")
         self.test_wrong_source = ColumnDataSource(data={"x": [], "y": []}, name=prefix + "boundary-test-wrong")
+        self.line_source = ColumnDataSource(data={k: [] for k in ("x0", "y0", "x1", "y1")}, name=prefix + "boundary-line")
         self._train_X = np.empty((0, 2))
         self._test_X = np.empty((0, 2))
         self._train_y = np.empty(0, dtype=np.int64)
@@ -119,7 +137,7 @@ class DecisionBoundaryView(pn.viewable.Viewer):
         self._shown_pred: np.ndarray | None = None
         self._shown_test_pred: np.ndarray | None = None
         self._points_title = ""
-        self.figure = self._build_figure()
+        self.figure = calm_plot(self._build_figure())
         self.figure.on_event(Tap, self._on_tap)
         self.param.watch(lambda e: self._show_title(), "drawing")
         self.param.watch(self._resize, "size")
@@ -130,12 +148,17 @@ class DecisionBoundaryView(pn.viewable.Viewer):
                                    styles={"max-width": "calc(100vw - 90px)"},
                                    name=prefix + "boundary-legend")
         self._set_legend(self.n_classes)
+        # What the picture shows, in words, for screen readers (not drawn); refreshed at most every few seconds.
+        self.summary = pn.pane.HTML("", stylesheets=[SCREEN_READER_ONLY_CSS], name=prefix + "boundary-summary",
+                                    margin=0)
+        self._summary_time = -math.inf
 
     def _emphasise(self, event=None) -> None:
         """Projector mode: markers half as large again, thicker rings, axis text of at least 20 px."""
         k = 1.5 if self.large else 1.0
         self._train_renderer.glyph.update(size=10 * k, line_width=1.0 * k)
         self._wrong_train.glyph.update(size=16 * k, line_width=2.0 * k)
+        self._line_renderer.glyph.line_width = 2.0 * k
         for ax in (self.figure.xaxis, self.figure.yaxis):
             ax.axis_label_text_font_size = "22px" if self.large else "15px"
             ax.major_label_text_font_size = "20px" if self.large else "13px"
@@ -172,8 +195,16 @@ class DecisionBoundaryView(pn.viewable.Viewer):
         fig.grid.visible = False
         fig.background_fill_color = "#ffffff"
         fig.image_rgba(image="image", x="x", y="y", dw="dw", dh="dh", source=self.image_source, level="image")
+        # The boundary as a dark line: it stands out (≥ 3 : 1) from every class's region, on a washed-out projector too.
+        self._line_renderer = fig.segment("x0", "y0", "x1", "y1", source=self.line_source, line_color=OUTLINE_COLOR,
+                                          line_width=2.0, line_alpha=0.9, name=prefix + "boundary-lines")
 
         # One renderer per point set, colour/marker/angle per point: a frame re-renders three glyphs, not fourteen.
+        # Test points: a class-coloured outline cased in a dark one, so that they stand out on every region.
+        self._test_casing = fig.scatter(
+            "x", "y", source=self.test_source, marker="marker", angle="angle", size=_TEST_SIZE, fill_alpha=0.0,
+            line_color=OUTLINE_COLOR, line_width=_TEST_LINE + 1.5, name=prefix + "test-casing",
+        )
         self._test_renderer = fig.scatter(
             "x", "y", source=self.test_source, marker="marker", angle="angle", size=_TEST_SIZE, fill_color="color",
             fill_alpha=0.25, line_color="color", line_width=_TEST_LINE, name=prefix + "test-points",
@@ -184,7 +215,7 @@ class DecisionBoundaryView(pn.viewable.Viewer):
         )
         self._train_renderer = fig.scatter(
             "x", "y", source=self.train_source, marker="marker", angle="angle", size=10, fill_color="color",
-            line_color="white", line_width=1.0, name=prefix + "train-points",
+            line_color=OUTLINE_COLOR, line_width=1.0, name=prefix + "train-points",
         )
         self._wrong_train = fig.scatter(
             "x", "y", source=self.wrong_source, marker="circle", size=16, fill_alpha=0.0,
@@ -206,13 +237,13 @@ class DecisionBoundaryView(pn.viewable.Viewer):
 
     def _watch_show_test(self):
         self._test_renderer.visible = self.show_test
+        self._test_casing.visible = self.show_test
         self._wrong_test.visible = self.show_test
 
     def _set_legend(self, n_classes: int) -> None:
         # An HTML legend: Bokeh's canvas legend is repainted with the plot on every frame, this one never is.
         items = "".join(
-            f'<span class="item"><span class="sym" style="color:{CLASS_COLORS[c]}">{MARKER_SYMBOLS[c]}</span>'
-            f"class {c}</span>" for c in range(n_classes)
+            f'<span class="item">{class_swatch_svg(c)}class {c}</span>' for c in range(n_classes)
         )
         items += '<span class="item"><span class="sym ring">◯</span>misclassified</span>'
         if len(self._test_y):
@@ -250,6 +281,7 @@ class DecisionBoundaryView(pn.viewable.Viewer):
             }
         scale = min(1.0, (_FULL_SIZE_TEST_POINTS / max(len(self._test_y), 1)) ** 0.5)
         self._test_renderer.glyph.update(size=max(3.0, _TEST_SIZE * scale), line_width=max(0.8, _TEST_LINE * scale))
+        self._test_casing.glyph.update(size=max(3.0, _TEST_SIZE * scale), line_width=max(0.8, _TEST_LINE * scale) + 1.5)
         self._wrong_test.glyph.size = max(5.0, _TEST_RING * scale)
         self.wrong_source.data = {"x": [], "y": []}
         self.test_wrong_source.data = {"x": [], "y": []}
@@ -316,6 +348,9 @@ class DecisionBoundaryView(pn.viewable.Viewer):
             train_pred=np.asarray(snapshot.train_pred, dtype=np.int64),
             train_fidelities=np.asarray(snapshot.train_fidelities, dtype=np.float32),
             test_pred=np.asarray(snapshot.test_pred, dtype=np.int64),
+            lines=boundary_segments(snapshot.grid_proba, gx, gy),
+            proba=snapshot.grid_proba, grid_x=gx, grid_y=gy,
+            train_accuracy=float(snapshot.train_accuracy), test_accuracy=float(snapshot.test_accuracy),
         )
 
     def apply(self, frame: BoundaryFrame, *, details: bool = True) -> None:
@@ -327,6 +362,14 @@ class DecisionBoundaryView(pn.viewable.Viewer):
         """
         x0, y0, dw, dh = frame.extent
         self.image_source.data.update(image=[frame.image], x=[x0], y=[y0], dw=[dw], dh=[dh])
+        if frame.lines:
+            self.line_source.data = dict(zip(("x0", "y0", "x1", "y1"), frame.lines))
+        now = time.monotonic()
+        if details and frame.proba is not None and now - self._summary_time >= SUMMARY_INTERVAL:
+            self._summary_time = now
+            text = describe_boundary(frame.proba, frame.grid_x, frame.grid_y, test_accuracy=frame.test_accuracy,
+                                     train_accuracy=frame.train_accuracy, n_test=len(self._test_y))
+            self.summary.object = f"<p>{escape(text)}</p>"
         if len(frame.train_pred) == len(self._train_y):
             changed = self._shown_pred is None or not np.array_equal(frame.train_pred, self._shown_pred)
             if changed:
@@ -353,4 +396,4 @@ class DecisionBoundaryView(pn.viewable.Viewer):
         self.apply(self.prepare(snapshot))
 
     def __panel__(self):
-        return pn.Column(self._pane, self.legend, margin=0)
+        return pn.Column(self._pane, self.legend, self.summary, margin=0)
