@@ -33,17 +33,22 @@ from playground.export import to_openqasm3, to_pennylane_script, to_torch_module
 from playground.links import LinkError, decode_checkpoint, decode_points, encode_checkpoint, encode_points, quantise_points
 from playground.optim import make_optimizer
 from playground.trainer import HISTORY_FIELDS
+from widgets.announcer import SCREEN_READER_ONLY_CSS, Announcer
 from widgets.bloch import BlochSphere
 from widgets.circuit_editor import CircuitEditor
 from widgets.class_link import ClassLinkControls
 from widgets.controls import DataControls, ModelControls, PlaybackControls, TrainingControls
-from widgets.decision_boundary import DecisionBoundaryView
+from widgets.decision_boundary import SUMMARY_INTERVAL, DecisionBoundaryView
+from widgets.describe import curve_table_html, describe_bloch
 from widgets.frame_clock import FrameClock
 from widgets.layers import LayerView
 from widgets.lesson_panel import LessonPanel
 from widgets.metrics import MetricsView
 from widgets.run_status import RunStatus
 from widgets.share import ShareControls
+from widgets.design import PlaygroundDesign
+from widgets.keyboard import KeyboardShortcuts
+from widgets.skip_link import SkipLink
 from widgets.style import BLOCH_MARKERS, CLASS_COLORS
 from widgets.url_state import UrlState
 from widgets.viewport import Viewport
@@ -67,6 +72,8 @@ log = logging.getLogger("playground.apps")
 TITLE = "Quantum re-uploading playground"
 # Views other than the boundary and the numbers refresh at most this often while playing (seconds).
 DETAIL_INTERVAL = 0.2
+# While training, the live region says how it goes at most this often (seconds): a screen reader keeps up.
+ANNOUNCE_INTERVAL = 5.0
 _DETAIL_VIEWS = ("metrics", "spheres", "layers")
 _TOO_LARGE = ("This model's state is too large for a link: the link has the settings and circuit only. "
               "Download the experiment file instead.")
@@ -83,6 +90,7 @@ def _asset_text(name: str) -> str:
 
 _CARD_CSS = _asset_text("card.css")
 _NOTICE_CSS = _asset_text("notice.css")
+_TABLE_CSS = _asset_text("curve_table.css")
 _HEADER_CSS = _asset_text("header.css")
 _EXPLAIN_CSS = _asset_text("explain.css")
 _EXPLAIN_CARD_CSS = _asset_text("explain_card.css")
@@ -183,6 +191,20 @@ class PlaygroundApp(pn.viewable.Viewer):
         self.lesson_panel.param.watch(lambda e: self.enter_step(self._lesson_index - 1), "previous")
         self.lesson_panel.param.watch(lambda e: self.show_solution(), "show_me")
         self.lesson_panel.param.watch(lambda e: self.leave_lesson(), "leave")
+        # Keyboard and screen readers: shortcuts, a link past the sidebar, and a live region that tells progress.
+        self.keys = KeyboardShortcuts(on_command=self.shortcut, margin=(0, 4))
+        self.skip_link = SkipLink(target="pg-play")
+        self.announcer = Announcer()
+        self._announced_at = -math.inf
+        self._announced_step: int | None = None
+        # The spheres in words (for screen readers), and the curves as a table (for anyone who asks).
+        self._spheres_summary = pn.pane.HTML("", stylesheets=[SCREEN_READER_ONLY_CSS], name="spheres-summary", margin=0)
+        self._spheres_summary_time = -math.inf
+        self.curve_table_toggle = pn.widgets.Toggle(label="Show as a table", value=False, width=150, margin=(0, 10))
+        self.curve_table = pn.pane.HTML("", visible=False, name="curve-table", stylesheets=[_TABLE_CSS],
+                                        sizing_mode="stretch_width", margin=(4, 10))
+        self._history = None
+        self.curve_table_toggle.param.watch(self._show_curve_table, "value")
         self.clock = FrameClock()
         self.clock.param.watch(lambda e: self.session.acknowledge(e.new), "shown")
         self._spheres: list[BlochSphere] = []
@@ -291,6 +313,9 @@ class PlaygroundApp(pn.viewable.Viewer):
             self.boundary.apply(frame.boundary, details="metrics" in due)
             if "metrics" in due:
                 self.metrics.update(frame.snapshot.history)
+                self._history = frame.snapshot.history
+                if self.curve_table.visible:
+                    self.curve_table.object = curve_table_html(self._history)
             if "layers" in due:
                 self.layers.apply(frame.layers)
             if "spheres" in due:
@@ -301,7 +326,8 @@ class PlaygroundApp(pn.viewable.Viewer):
             )
             if frame.serial:
                 self.clock.frame = frame.serial
-            self._check_goal(frame)
+            self._announce(frame, now)
+            self._check_goal(frame)  # after the progress report: "Goal met" is the news of this frame
         if frame.checkpoint is not None and self._pin_query is not None:
             try:
                 self._pin_token = encode_pin(f"{self._pin_query}&k={_checkpoint_text(frame.checkpoint)}")
@@ -314,6 +340,31 @@ class PlaygroundApp(pn.viewable.Viewer):
             self._detail_time[v] = now
         if frame.checkpoint is not None and self.share.with_model:
             self._update_link(frame.checkpoint)
+
+    def _announce(self, frame: Frame, now: float) -> None:
+        """Tell a screen reader how training goes: every few seconds while playing, at once after a step, a reset or
+        a pause (never on the page's first frame)."""
+        first = self._announced_step is None
+        if self.settings.playing:
+            if now - self._announced_at < ANNOUNCE_INTERVAL:
+                return
+            prefix = "Training"
+        elif frame.n_steps == self._announced_step or first:
+            self._announced_step = frame.n_steps
+            return
+        else:
+            prefix = "Reset" if frame.n_steps == 0 else "Step"
+        self._announced_at, self._announced_step = now, frame.n_steps
+        self.announcer.text = f"{prefix}: {progress_text(frame)}"
+
+    def shortcut(self, command: str) -> None:
+        """A keyboard shortcut: ``play`` (toggles), ``step``, ``reset``, or ``next`` (the open lesson's next step)."""
+        if command == "play":
+            self.settings.playing = not self.settings.playing
+        elif command in ("step", "reset"):
+            self.settings.param.trigger(command)
+        elif command == "next" and self._lesson is not None and "lessons" not in self._class.hidden:
+            self.next_step()
 
     def _update_spheres(self, frame: Frame) -> None:
         snap = frame.snapshot
@@ -332,6 +383,19 @@ class PlaygroundApp(pn.viewable.Viewer):
             sphere.update(points=_unit_ball(final[:, q]), classes=self._train_y, paths=None)
             if sphere.label_states is not None or labels is not None:
                 sphere.label_states = labels
+        now = time.monotonic()
+        if now - self._spheres_summary_time >= SUMMARY_INTERVAL or not self.settings.playing:
+            self._spheres_summary_time = now
+            text = " ".join(describe_bloch(final[:, q], self._train_y, title=f"Bloch sphere of qubit {q}")
+                            for q in range(Q))
+            self._spheres_summary.object = f"<p>{escape(text)}</p>"
+
+    def _show_curve_table(self, event) -> None:
+        """The curves, or the same numbers as a table (a screen reader reads a table, not a plot)."""
+        self.metrics_box.visible = not event.new
+        self.curve_table.visible = event.new
+        if event.new and self._history is not None:
+            self.curve_table.object = curve_table_html(self._history)
 
     def _show_notices(self, **changed: str) -> None:
         self._notices.update(changed)
@@ -458,6 +522,10 @@ class PlaygroundApp(pn.viewable.Viewer):
             self._update_link()
 
     def _on_pause(self, event) -> None:
+        frame = self.session.frame
+        if not event.new and frame is not None and self._announced_step is not None:
+            self._announced_at, self._announced_step = time.monotonic(), frame.n_steps
+            self.announcer.text = f"Paused: {progress_text(frame)}"
         if not event.new and self.share.with_model:
             self.session.request_checkpoint()
 
@@ -664,6 +732,8 @@ class PlaygroundApp(pn.viewable.Viewer):
                            n_layers=frame.model_spec.n_layers, n_qubits=frame.model_spec.n_qubits)
         if goal.met(state):
             self.lesson_panel.goal_met = True
+            self.announcer.text = f"Goal met: {goal.text}"
+            self._announced_at = time.monotonic()  # the next progress report waits, so that this one is heard
 
     # ------------------------------------------------------------------ gallery
     def _gallery_button(self, entry: GalleryEntry) -> pn.widgets.Button:
@@ -760,6 +830,7 @@ class PlaygroundApp(pn.viewable.Viewer):
         s = self.settings
         hidden = set(self._class.hidden)  # a class link leaves these out of the page: nothing there to change
         self._explain_cards = {}
+        self.metrics_box = pn.Column(self.metrics, margin=0)
 
         def explain(view, width):
             if "explanations" in hidden:
@@ -774,8 +845,9 @@ class PlaygroundApp(pn.viewable.Viewer):
             "model": lambda: _card("Model", ModelControls(settings=s), collapsible=True),
             "training": lambda: _card("Training", TrainingControls(settings=s), collapsible=True),
             "share": lambda: _card("Share and save", self.share, collapsible=True),
-            "curves": lambda: _card("Loss and accuracy", self.metrics, *_some(explain("curves", 470)), width=500),
-            "spheres": lambda: _card("Final states on the Bloch sphere", self._spheres_box,
+            "curves": lambda: _card("Loss and accuracy", self.curve_table_toggle, self.metrics_box, self.curve_table,
+                                    *_some(explain("curves", 470)), width=500),
+            "spheres": lambda: _card("Final states on the Bloch sphere", self._spheres_box, self._spheres_summary,
                                      *_some(explain("spheres", 470)), width=500),
             "boundary": lambda: _card("Decision boundary", self.boundary, *_some(explain("boundary", self.boundary.size))),
             "pinned": lambda: _card("Pinned for comparison", self.pin_status, self.pin_boundary, self.pin_metrics,
@@ -795,10 +867,10 @@ class PlaygroundApp(pn.viewable.Viewer):
         projector = pn.widgets.Toggle.from_param(s.param.projector, label="Projector", width=120, height=44,
                                                  margin=(0, 4))
         toolbar = pn.FlexBox(PlaybackControls(settings=s), *([] if "boundary" in hidden else [self.pin_button]),
-                             projector,
+                             projector, self.keys,
                              self.status, flex_wrap="wrap", align_items="center", gap="8px", margin=(8, 10),
                              sizing_mode="stretch_width")
-        toolbar_card = pn.Card(pn.Column(toolbar, self._notice, margin=0), hide_header=True, stylesheets=[_CARD_CSS],
+        toolbar_card = pn.Card(pn.Column(toolbar, self._notice, self.announcer, margin=0), hide_header=True, stylesheets=[_CARD_CSS],
                                margin=(6, 6), sizing_mode="stretch_width")
         right = pn.Column(*[groups[g] for g in ("curves", "spheres") if g in groups], margin=0)
         # A wrapping grid: side by side on a wide screen, one under the other on a narrow one or a projector.
@@ -814,17 +886,29 @@ class PlaygroundApp(pn.viewable.Viewer):
         body = pn.Row(*([sidebar] if sidebar_cards else []), views, margin=(6, 6), sizing_mode="stretch_width")
         self._sidebar, self._views, self._body = (sidebar if sidebar_cards else None), views, body
         if "header" in hidden:
-            return pn.Column(body, margin=0, sizing_mode="stretch_width")
+            return pn.Column(self.skip_link, body, margin=0, sizing_mode="stretch_width")
         header = pn.pane.HTML(
             f"<h1>{escape(TITLE)}</h1><p>Train a data re-uploading quantum classifier (Pérez-Salinas et al., 2020) "
             "and watch it learn.</p>",
             stylesheets=[_HEADER_CSS], margin=(10, 16),
         )
         header_bar = pn.Row(header, styles={"background": "#1f3a5f"}, sizing_mode="stretch_width", margin=0)
-        return pn.Column(header_bar, body, margin=0, sizing_mode="stretch_width")
+        return pn.Column(self.skip_link, header_bar, body, margin=0, sizing_mode="stretch_width")
 
     def __panel__(self):
         return self._layout
+
+
+def progress_text(frame: Frame) -> str:
+    """One sentence on a frame's progress, for the live region: epoch, step, loss and the accuracies."""
+    def percent(value: float) -> str:
+        return "not measured" if not math.isfinite(value) else f"{round(100 * value)} %"
+    loss = "not measured" if not math.isfinite(frame.loss) else f"{frame.loss:.3f}"
+    text = (f"epoch {frame.epoch}, step {frame.n_steps}, loss {loss}, "
+            f"train accuracy {percent(frame.train_accuracy)}")
+    if math.isfinite(frame.test_accuracy):
+        text += f", test accuracy {percent(frame.test_accuracy)}"
+    return text + "."
 
 
 def _read_lesson(raw_lesson, raw_step) -> tuple[Lesson | None, int, list[str]]:
@@ -944,7 +1028,7 @@ def _serve_resources_locally() -> None:
 
 
 _serve_resources_locally()
-pn.extension(raw_css=[PAGE_CSS] if PAGE_CSS else [], notifications=False)
+pn.extension(raw_css=[PAGE_CSS] if PAGE_CSS else [], notifications=False, design=PlaygroundDesign)
 
 if __name__.startswith("bokeh"):  # `panel serve apps/playground_app.py`
     create_app().servable(title=TITLE)

@@ -1,9 +1,20 @@
 // Bokeh CustomJS body run once on the playground page's document_ready event (apps.playground_app);
-// it uses no parameters.
-function nameSliders() {
+// it uses no parameters. Bokeh's slider handles and checkboxes have no accessible name: give each the text of its
+// visible label, now and whenever widgets are drawn again (a phone's settings drawer, a lesson step, a pinned run).
+const observed = new WeakSet();
+let pending = 0;
+const observer = new MutationObserver(() => {
+  if (!pending) pending = setTimeout(() => { pending = 0; nameAll(); }, 250);
+});
+
+function nameAll() {
   const stack = [document];
   while (stack.length) {
     const root = stack.pop();
+    if (!observed.has(root)) {
+      observed.add(root);
+      observer.observe(root, { childList: true, subtree: true });
+    }
     for (const handle of root.querySelectorAll('[role="slider"]:not([aria-label])')) {
       const title = root.querySelector('.bk-slider-title');
       if (title && title.textContent) handle.setAttribute('aria-label', title.textContent.split(':')[0].trim());
@@ -18,6 +29,4 @@ function nameSliders() {
     for (const el of root.querySelectorAll('*')) if (el.shadowRoot) stack.push(el.shadowRoot);
   }
 }
-nameSliders();
-setTimeout(nameSliders, 500);
-setTimeout(nameSliders, 2000);
+nameAll();

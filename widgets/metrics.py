@@ -8,6 +8,7 @@ import param
 from bokeh.models import ColumnDataSource, DataRange1d, Range1d
 from bokeh.plotting import figure
 
+from .design import calm_plot
 from .static_files import read_static
 
 __all__ = ["MetricsView", "HISTORY_COLUMNS", "MAX_ROWS"]
@@ -78,6 +79,7 @@ class MetricsView(pn.viewable.Viewer):
                       x_range=DataRange1d(start=0, min_interval=10), y_range=DataRange1d(start=0))
         acc = figure(width=self.width, height=self.height, tools="pan,wheel_zoom,reset,save", x_range=loss.x_range,
                      y_range=Range1d(0.0, 1.02), name=p + "accuracy-plot")
+        calm_plot(loss), calm_plot(acc)
         self._style(loss, "Loss", "cost")
         loss.line("step", "loss", source=self.source, color="#9aa3ad", line_width=1.5, name=p + "batch-loss")
         loss.line("step", "train_loss", source=self.source, color="#14171f", line_width=2.5, name=p + "train-loss")

@@ -21,7 +21,8 @@ PY_DIRS = ("widgets", "apps")
 MAX_LINES = 10
 #: Where a file name in a module of each package is looked up (widgets/static_files.py, apps/playground_app.py).
 STATIC_DIRS = {"widgets": ROOT / "widgets" / "static", "apps": ROOT / "assets"}
-_FILE_NAME = re.compile(r"^[\w.-]+\.(?:js|css)$")
+# A file's name, or (as a Panel design writes it, relative to its module) "static/" and the name.
+_FILE_NAME = re.compile(r"^(?:static/)?[\w.-]+\.(?:js|css)$")
 
 
 def _python_files():
@@ -89,7 +90,8 @@ def _referenced_files() -> dict[Path, list[str]]:
         package = path.relative_to(ROOT).parts[0]
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
             if isinstance(node, ast.Constant) and isinstance(node.value, str) and _FILE_NAME.match(node.value):
-                refs.setdefault(STATIC_DIRS[package] / node.value, []).append(str(path.relative_to(ROOT)))
+                name = node.value.removeprefix("static/")
+                refs.setdefault(STATIC_DIRS[package] / name, []).append(str(path.relative_to(ROOT)))
     return refs
 
 
