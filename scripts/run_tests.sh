@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Install everything the test suite needs into ./.venv (Python packages, and Debian's Chromium for the
 # browser tests when it is missing), lint the browser code with ESLint (npm, pinned in package-lock.json),
-# then run the whole suite, browser tests included.
+# then run the whole suite, browser tests included (`npm ci` also brings axe-core, for the accessibility tests).
 # Extra arguments go to pytest, e.g. `bash scripts/run_tests.sh -k spec`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
