@@ -33,13 +33,13 @@ from playground.export import to_openqasm3, to_pennylane_script, to_torch_module
 from playground.links import LinkError, decode_checkpoint, decode_points, encode_checkpoint, encode_points, quantise_points
 from playground.optim import make_optimizer
 from playground.trainer import HISTORY_FIELDS
-from widgets.announcer import SCREEN_READER_ONLY_CSS, Announcer
+from widgets.announcer import Announcer, TextSummary
 from widgets.bloch import BlochSphere
 from widgets.circuit_editor import CircuitEditor
 from widgets.class_link import ClassLinkControls
 from widgets.controls import DataControls, ModelControls, PlaybackControls, TrainingControls
-from widgets.decision_boundary import SUMMARY_INTERVAL, DecisionBoundaryView
-from widgets.describe import curve_table_html, describe_bloch
+from widgets.decision_boundary import DecisionBoundaryView
+from widgets.describe import SUMMARY_INTERVAL, curve_table_html, describe_bloch
 from widgets.frame_clock import FrameClock
 from widgets.layers import LayerView
 from widgets.lesson_panel import LessonPanel
@@ -198,12 +198,13 @@ class PlaygroundApp(pn.viewable.Viewer):
         self._announced_at = -math.inf
         self._announced_step: int | None = None
         # The spheres in words (for screen readers), and the curves as a table (for anyone who asks).
-        self._spheres_summary = pn.pane.HTML("", stylesheets=[SCREEN_READER_ONLY_CSS], name="spheres-summary", margin=0)
+        self._spheres_summary = TextSummary(name="spheres-summary", margin=0)
         self._spheres_summary_time = -math.inf
         self.curve_table_toggle = pn.widgets.Toggle(label="Show as a table", value=False, width=150, margin=(0, 10))
         self.curve_table = pn.pane.HTML("", visible=False, name="curve-table", stylesheets=[_TABLE_CSS],
                                         sizing_mode="stretch_width", margin=(4, 10))
         self._history = None
+        self._table_time = -math.inf
         self.curve_table_toggle.param.watch(self._show_curve_table, "value")
         self.clock = FrameClock()
         self.clock.param.watch(lambda e: self.session.acknowledge(e.new), "shown")
@@ -314,7 +315,8 @@ class PlaygroundApp(pn.viewable.Viewer):
             if "metrics" in due:
                 self.metrics.update(frame.snapshot.history)
                 self._history = frame.snapshot.history
-                if self.curve_table.visible:
+                if self.curve_table.visible and (now - self._table_time >= SUMMARY_INTERVAL or not self.settings.playing):
+                    self._table_time = now  # an HTML pane's change costs the document a re-scan: not every frame
                     self.curve_table.object = curve_table_html(self._history)
             if "layers" in due:
                 self.layers.apply(frame.layers)
@@ -386,9 +388,8 @@ class PlaygroundApp(pn.viewable.Viewer):
         now = time.monotonic()
         if now - self._spheres_summary_time >= SUMMARY_INTERVAL or not self.settings.playing:
             self._spheres_summary_time = now
-            text = " ".join(describe_bloch(final[:, q], self._train_y, title=f"Bloch sphere of qubit {q}")
-                            for q in range(Q))
-            self._spheres_summary.object = f"<p>{escape(text)}</p>"
+            self._spheres_summary.text = " ".join(
+                describe_bloch(final[:, q], self._train_y, title=f"Bloch sphere of qubit {q}") for q in range(Q))
 
     def _show_curve_table(self, event) -> None:
         """The curves, or the same numbers as a table (a screen reader reads a table, not a plot)."""

@@ -3,8 +3,20 @@
 // visible label, now and whenever widgets are drawn again (a phone's settings drawer, a lesson step, a pinned run).
 const observed = new WeakSet();
 let pending = 0;
-const observer = new MutationObserver(() => {
-  if (!pending) pending = setTimeout(() => { pending = 0; nameAll(); }, 250);
+const NAMELESS = '[role="slider"], input[type="checkbox"]';
+// Only additions that can bring a slider or a checkbox (a widget's host, or markup holding one) start a walk: the
+// numbers that change with every frame of training do not.
+function bringsWidgets(records) {
+  for (const record of records) {
+    for (const node of record.addedNodes) {
+      if (node.nodeType !== 1) continue;
+      if (node.shadowRoot || node.matches(NAMELESS) || node.querySelector(NAMELESS)) return true;
+    }
+  }
+  return false;
+}
+const observer = new MutationObserver((records) => {
+  if (!pending && bringsWidgets(records)) pending = setTimeout(() => { pending = 0; nameAll(); }, 250);
 });
 
 function nameAll() {

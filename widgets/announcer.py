@@ -1,4 +1,6 @@
-"""A polite live region: text that a screen reader reads out when it changes, without being drawn."""
+"""Text for screen readers only: a polite live region that is read out when it changes, and a plot's summary in
+words. Both are JSComponents whose text is one string property: a change sends that string and nothing else (an
+HTML pane would re-send its stylesheets, and Bokeh would re-scan the whole document on every change)."""
 
 from __future__ import annotations
 
@@ -7,10 +9,7 @@ from panel.custom import JSComponent
 
 from .static_files import read_static, static_path
 
-__all__ = ["Announcer", "SCREEN_READER_ONLY_CSS"]
-
-# For any component that screen readers should read and the screen should not show (the plots' text summaries).
-SCREEN_READER_ONLY_CSS = read_static("announcer.css")
+__all__ = ["Announcer", "TextSummary"]
 
 
 class Announcer(JSComponent):
@@ -25,4 +24,19 @@ class Announcer(JSComponent):
     text = param.String(default="", doc="What the region says (plain text; the browser sets it as text, not HTML).")
 
     _esm = static_path("announcer.js")
+    _stylesheets = [read_static("announcer.css")]
+
+
+class TextSummary(JSComponent):
+    """A plot's summary in words (a paragraph that screen readers read in page order; not drawn).
+
+    Example
+    -------
+    >>> TextSummary(text="Decision boundary: 93 % of test points on the right side.").text[:17]
+    'Decision boundary'
+    """
+
+    text = param.String(default="", doc="The summary (plain text; the browser sets it as text, not HTML).")
+
+    _esm = static_path("text_summary.js")
     _stylesheets = [read_static("announcer.css")]

@@ -5,7 +5,6 @@ from __future__ import annotations
 import math
 import time
 from dataclasses import dataclass
-from html import escape
 
 import numpy as np
 import panel as pn
@@ -14,9 +13,9 @@ from bokeh.events import Tap
 from bokeh.models import ColumnDataSource, HoverTool
 from bokeh.plotting import figure
 
-from .announcer import SCREEN_READER_ONLY_CSS
+from .announcer import TextSummary
 from .boundary_lines import boundary_segments
-from .describe import describe_boundary
+from .describe import SUMMARY_INTERVAL, describe_boundary
 from .design import calm_plot
 from .static_files import read_static
 from .style import (
@@ -27,7 +26,6 @@ from .style import (
 __all__ = ["BoundaryFrame", "DecisionBoundaryView", "DRAWING_TITLE"]
 
 _LEGEND_CSS = read_static("decision_boundary_legend.css")
-SUMMARY_INTERVAL = 2.0  # seconds between two refreshes of the text summary while training
 
 _FID_COLUMNS = tuple(f"f{c}" for c in range(MAX_CLASSES))  # fidelity with each label state, for the hover
 _TRAIN_COLUMNS = ("x", "y", "label", "pred", "color", "marker", "angle") + _FID_COLUMNS
@@ -35,7 +33,7 @@ _TEST_COLUMNS = ("x", "y", "label", "pred", "color", "marker", "angle")
 # Test markers at full size up to this many test points; beyond, smaller (∝ 1/√M) so the boundary stays visible
 # under a large test set (the paper's draw has 4000 test points).
 _FULL_SIZE_TEST_POINTS = 800
-_TEST_SIZE, _TEST_LINE, _TEST_RING = 8.0, 1.5, 12.0
+_TEST_SIZE, _TEST_LINE, _TEST_RING = 8.0, 1.0, 12.0
 # Short enough for one line over the default 460-pixel plot; the class a click adds is chosen next to the plot.
 DRAWING_TITLE = "Click to add; click a point to remove"  # short: it fits a phone-sized plot
 
@@ -51,7 +49,7 @@ class BoundaryFrame:
     train_pred : ndarray of shape (P,), int — predicted class of each training point
     train_fidelities : ndarray of shape (P, C), float32 — fidelity of each point's state with each label state
     test_pred : ndarray of shape (M,), int
-    lines : (x0, y0, x1, y1) float32 arrays — the segments of the decision boundary's line
+    lines : (x, y) float32 arrays — the decision boundary's line: its segments, each followed by a NaN gap
     proba, grid_x, grid_y : the snapshot's class probabilities on the grid, for the text summary (not copied)
     train_accuracy, test_accuracy : float — for the text summary
     """
@@ -67,6 +65,12 @@ class BoundaryFrame:
     grid_y: np.ndarray | None = None
     train_accuracy: float = float("nan")
     test_accuracy: float = float("nan")
+
+
+def _polyline(x0, y0, x1, y1) -> tuple[np.ndarray, np.ndarray]:
+    """Segments as one line for Bokeh's ``line`` glyph: start, end and a NaN gap for each."""
+    gap = np.full_like(x0, np.nan)
+    return np.stack([x0, x1, gap], axis=1).ravel(), np.stack([y0, y1, gap], axis=1).ravel()
 
 
 def _train_tooltips(n_classes: int) -> list[tuple[str, str]]:
@@ -88,7 +92,7 @@ def _style_columns(y: np.ndarray) -> dict:
 class DecisionBoundaryView(pn.viewable.Viewer):
     """A Bokeh figure with the model's class regions (``image_rgba``) and the data on top.
 
-    Classes differ by colour *and* marker; misclassified points get a dark ring; test points are drawn hollow.
+    Classes differ by colour *and* marker; misclassified points get a dark ring; test points are drawn pale.
     Per frame the image changes, and the predictions when they change (``source.data.update``); the figure is
     built once.
 
@@ -106,7 +110,7 @@ class DecisionBoundaryView(pn.viewable.Viewer):
     name_prefix = param.String(default="", constant=True, doc=(
         "Put before the name of every Bokeh model of this view, so that a second view on the same page (a pinned "
         "run) has names of its own, e.g. 'pinned-'."))
-    show_test = param.Boolean(default=True, doc="Draw the test points (hollow markers).")
+    show_test = param.Boolean(default=True, doc="Draw the test points (pale markers).")
     size = param.Integer(default=460, bounds=(200, 1200), doc="Width and height of the plot in pixels.")
     n_classes = param.Integer(default=2, bounds=(2, MAX_CLASSES), constant=True, doc="Classes shown in the legend.")
     tap = param.Tuple(
@@ -129,7 +133,7 @@ class DecisionBoundaryView(pn.viewable.Viewer):
         self.test_source = ColumnDataSource(data={k: [] for k in _TEST_COLUMNS}, name=prefix + "boundary-test")
         self.wrong_source = ColumnDataSource(data={"x": [], "y": []}, name=prefix + "boundary-wrong")
         self.test_wrong_source = ColumnDataSource(data={"x": [], "y": []}, name=prefix + "boundary-test-wrong")
-        self.line_source = ColumnDataSource(data={k: [] for k in ("x0", "y0", "x1", "y1")}, name=prefix + "boundary-line")
+        self.line_source = ColumnDataSource(data={"x": [], "y": []}, name=prefix + "boundary-line")
         self._train_X = np.empty((0, 2))
         self._test_X = np.empty((0, 2))
         self._train_y = np.empty(0, dtype=np.int64)
@@ -149,8 +153,7 @@ class DecisionBoundaryView(pn.viewable.Viewer):
                                    name=prefix + "boundary-legend")
         self._set_legend(self.n_classes)
         # What the picture shows, in words, for screen readers (not drawn); refreshed at most every few seconds.
-        self.summary = pn.pane.HTML("", stylesheets=[SCREEN_READER_ONLY_CSS], name=prefix + "boundary-summary",
-                                    margin=0)
+        self.summary = TextSummary(name=prefix + "boundary-summary", margin=0)
         self._summary_time = -math.inf
 
     def _emphasise(self, event=None) -> None:
@@ -196,18 +199,15 @@ class DecisionBoundaryView(pn.viewable.Viewer):
         fig.background_fill_color = "#ffffff"
         fig.image_rgba(image="image", x="x", y="y", dw="dw", dh="dh", source=self.image_source, level="image")
         # The boundary as a dark line: it stands out (≥ 3 : 1) from every class's region, on a washed-out projector too.
-        self._line_renderer = fig.segment("x0", "y0", "x1", "y1", source=self.line_source, line_color=OUTLINE_COLOR,
-                                          line_width=2.0, line_alpha=0.9, name=prefix + "boundary-lines")
+        # One line broken by NaN gaps: the browser strokes it once per frame, not once per segment.
+        self._line_renderer = fig.line("x", "y", source=self.line_source, line_color=OUTLINE_COLOR, line_width=2.0,
+                                       line_alpha=0.9, name=prefix + "boundary-lines")
 
         # One renderer per point set, colour/marker/angle per point: a frame re-renders three glyphs, not fourteen.
-        # Test points: a class-coloured outline cased in a dark one, so that they stand out on every region.
-        self._test_casing = fig.scatter(
-            "x", "y", source=self.test_source, marker="marker", angle="angle", size=_TEST_SIZE, fill_alpha=0.0,
-            line_color=OUTLINE_COLOR, line_width=_TEST_LINE + 1.5, name=prefix + "test-casing",
-        )
+        # Test points: pale, with the dark outline every point has (it stands out on every region).
         self._test_renderer = fig.scatter(
             "x", "y", source=self.test_source, marker="marker", angle="angle", size=_TEST_SIZE, fill_color="color",
-            fill_alpha=0.25, line_color="color", line_width=_TEST_LINE, name=prefix + "test-points",
+            fill_alpha=0.4, line_color=OUTLINE_COLOR, line_width=_TEST_LINE, name=prefix + "test-points",
         )
         self._wrong_test = fig.scatter(
             "x", "y", source=self.test_wrong_source, marker="circle", size=_TEST_RING, fill_alpha=0.0,
@@ -237,7 +237,6 @@ class DecisionBoundaryView(pn.viewable.Viewer):
 
     def _watch_show_test(self):
         self._test_renderer.visible = self.show_test
-        self._test_casing.visible = self.show_test
         self._wrong_test.visible = self.show_test
 
     def _set_legend(self, n_classes: int) -> None:
@@ -247,7 +246,7 @@ class DecisionBoundaryView(pn.viewable.Viewer):
         )
         items += '<span class="item"><span class="sym ring">◯</span>misclassified</span>'
         if len(self._test_y):
-            items += '<span class="item"><span class="sym hollow">○</span>test points: hollow</span>'
+            items += '<span class="item"><span class="sym hollow">○</span>test points: pale</span>'
         self.legend.object = f'<div class="legend" aria-label="legend">{items}</div>'
 
     # ------------------------------------------------------------------ data (when the points change)
@@ -281,7 +280,6 @@ class DecisionBoundaryView(pn.viewable.Viewer):
             }
         scale = min(1.0, (_FULL_SIZE_TEST_POINTS / max(len(self._test_y), 1)) ** 0.5)
         self._test_renderer.glyph.update(size=max(3.0, _TEST_SIZE * scale), line_width=max(0.8, _TEST_LINE * scale))
-        self._test_casing.glyph.update(size=max(3.0, _TEST_SIZE * scale), line_width=max(0.8, _TEST_LINE * scale) + 1.5)
         self._wrong_test.glyph.size = max(5.0, _TEST_RING * scale)
         self.wrong_source.data = {"x": [], "y": []}
         self.test_wrong_source.data = {"x": [], "y": []}
@@ -348,7 +346,7 @@ class DecisionBoundaryView(pn.viewable.Viewer):
             train_pred=np.asarray(snapshot.train_pred, dtype=np.int64),
             train_fidelities=np.asarray(snapshot.train_fidelities, dtype=np.float32),
             test_pred=np.asarray(snapshot.test_pred, dtype=np.int64),
-            lines=boundary_segments(snapshot.grid_proba, gx, gy),
+            lines=_polyline(*boundary_segments(snapshot.grid_proba, gx, gy)),
             proba=snapshot.grid_proba, grid_x=gx, grid_y=gy,
             train_accuracy=float(snapshot.train_accuracy), test_accuracy=float(snapshot.test_accuracy),
         )
@@ -363,13 +361,13 @@ class DecisionBoundaryView(pn.viewable.Viewer):
         x0, y0, dw, dh = frame.extent
         self.image_source.data.update(image=[frame.image], x=[x0], y=[y0], dw=[dw], dh=[dh])
         if frame.lines:
-            self.line_source.data = dict(zip(("x0", "y0", "x1", "y1"), frame.lines))
+            self.line_source.data = {"x": frame.lines[0], "y": frame.lines[1]}
         now = time.monotonic()
         if details and frame.proba is not None and now - self._summary_time >= SUMMARY_INTERVAL:
             self._summary_time = now
             text = describe_boundary(frame.proba, frame.grid_x, frame.grid_y, test_accuracy=frame.test_accuracy,
                                      train_accuracy=frame.train_accuracy, n_test=len(self._test_y))
-            self.summary.object = f"<p>{escape(text)}</p>"
+            self.summary.text = text
         if len(frame.train_pred) == len(self._train_y):
             changed = self._shown_pred is None or not np.array_equal(frame.train_pred, self._shown_pred)
             if changed:

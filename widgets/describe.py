@@ -7,7 +7,9 @@ import math
 
 import numpy as np
 
-__all__ = ["describe_boundary", "describe_bloch", "curve_rows", "curve_table_html"]
+__all__ = ["SUMMARY_INTERVAL", "describe_boundary", "describe_bloch", "curve_rows", "curve_table_html"]
+
+SUMMARY_INTERVAL = 2.0  # seconds between two refreshes of a plot's summary while training
 
 # Named states on the Bloch sphere, by the axis (0 x, 1 y, 2 z) and sign of their Bloch vector.
 _STATES = {(2, 1): "|0⟩", (2, -1): "|1⟩", (0, 1): "|+⟩", (0, -1): "|−⟩", (1, 1): "|+i⟩", (1, -1): "|−i⟩"}

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+import time
 from dataclasses import dataclass
 
 import numpy as np
@@ -10,7 +12,9 @@ import param
 from bokeh.models import ColumnDataSource, LabelSet
 from bokeh.plotting import figure
 
+from .announcer import TextSummary
 from .bloch import BlochSphere
+from .describe import SUMMARY_INTERVAL, describe_bloch
 from .design import calm_plot
 from .style import BLOCH_MARKERS, CLASS_COLORS, diverging_rgba, pack_rgba
 
@@ -106,6 +110,8 @@ class LayerView(pn.viewable.Viewer):
             size=self.sphere_size, title="after layer 0", palette=list(CLASS_COLORS), markers=list(BLOCH_MARKERS),
             show_legend=False,
         )
+        self.summary = TextSummary(name="layers-summary", margin=0)
+        self._summary_time, self._summary_shown = -math.inf, None
         self._slider = pn.widgets.IntSlider.from_param(self.param.layer, label="Layer", width=260)
         self._qubit_picker = pn.widgets.RadioButtonGroup.from_param(
             self.param.qubit, name="Qubit", color="light", visible=False
@@ -257,8 +263,14 @@ class LayerView(pn.viewable.Viewer):
         pnorms = np.linalg.norm(paths, axis=2, keepdims=True)
         paths = paths / np.maximum(pnorms, 1.0)
         self.sphere.update(points=points, classes=f.classes, paths=paths, label_states=f.label_bloch, title=title)
+        # The sphere in words, for screen readers: at once for another layer or qubit, else every few seconds.
+        now, shown = time.monotonic(), (k, q)
+        if shown != self._summary_shown or now - self._summary_time >= SUMMARY_INTERVAL:
+            self._summary_time, self._summary_shown = now, shown
+            self.summary.text = describe_bloch(points, f.classes, title=f"Layer by layer, {title}")
 
     def __panel__(self):
         controls = pn.Row(self._slider, self._qubit_picker, margin=(0, 0))
         maps = pn.Column(self._caption, self.figure, margin=(0, 0))
-        return pn.Column(controls, pn.FlexBox(maps, self.sphere, flex_wrap="wrap", margin=(0, 0)), margin=(0, 0))
+        return pn.Column(controls, pn.FlexBox(maps, self.sphere, flex_wrap="wrap", margin=(0, 0)), self.summary,
+                         margin=(0, 0))

@@ -99,11 +99,14 @@ def test_goal_met_is_announced():
 
 def test_every_plot_has_a_text_summary():
     app = PlaygroundApp({"n_qubits": [b"2"]}).start()
-    boundary = app.boundary.summary.object
-    assert boundary.startswith("<p>Decision boundary: ") and "of test points on the right side" in boundary
+    boundary = app.boundary.summary.text
+    assert boundary.startswith("Decision boundary: ") and "of test points on the right side" in boundary
     assert " covers " in boundary
-    spheres = app._spheres_summary.object
+    spheres = app._spheres_summary.text
     assert "Bloch sphere of qubit 0: class 0 " in spheres and "Bloch sphere of qubit 1: " in spheres
+    assert app.layers.summary.text.startswith("Layer by layer, qubit 0 after layer ")
+    app.layers.layer = 1  # another layer is described at once
+    assert "after layer 1: class 0 states average" in app.layers.summary.text
 
 
 def test_the_curves_show_as_a_table_on_request():

@@ -25,7 +25,7 @@ _SCREEN_READER_TEXT = """() => {
       if (el.matches('[data-testid="live-region"]')) out.push('Live region: ' + el.textContent);
     }
     for (const p of root.querySelectorAll('p'))
-      if (/^(Decision boundary|Bloch sphere of)/.test(p.textContent)) out.push(p.textContent);
+      if (/^(Decision boundary|Bloch sphere of|Layer by layer)/.test(p.textContent)) out.push(p.textContent);
   }
   walk(document);
   return out;
@@ -64,14 +64,16 @@ def test_the_live_region_reports_training_every_few_seconds_and_the_plots_have_s
         assert "test accuracy" in text
     gaps = [b[0] - a[0] for a, b in zip(changes, changes[1:])]
     assert min(gaps) >= ANNOUNCE_INTERVAL - 1.0, gaps  # at most every few seconds, not every frame
-    page.keyboard.press(" ")
-    app.wait_until(lambda: region.inner_text().startswith("Paused: epoch "), timeout=10, what="the pause announced")
-    lines = page.evaluate(_SCREEN_READER_TEXT)
+    lines = page.evaluate(_SCREEN_READER_TEXT)  # still training
+    assert any(line.startswith("Live region: Training: epoch ") for line in lines), lines
     assert any(line.startswith("Decision boundary: ") and "of test points on the right side" in line for line in lines)
     assert any(line.startswith("Bloch sphere of qubit 0: class 0 states average (x, y, z) = (") for line in lines)
+    assert any(line.startswith("Layer by layer, after layer 5: class 0 states average") for line in lines), lines
     page.evaluate(_SHOW_TEXT, lines)
     page.screenshot(path=str(app.server.log_path.parent / "screen_reader_view.png"))
     page.evaluate("() => document.getElementById('screen-reader-view').remove()")
+    page.keyboard.press(" ")
+    app.wait_until(lambda: region.inner_text().startswith("Paused: epoch "), timeout=10, what="the pause announced")
 
 
 def test_the_curves_as_a_table(app):

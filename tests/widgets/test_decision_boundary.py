@@ -221,3 +221,19 @@ def test_drawing_mode_says_what_a_click_does():
     view.drawing = False
     assert view.figure.title.text == ""
     assert DecisionBoundaryView(drawing=True).figure.title.text == DRAWING_TITLE
+
+
+def test_the_boundary_is_one_dark_line_with_a_gap_after_every_segment(snapshot_factory):
+    from widgets.boundary_lines import boundary_segments
+    from widgets.style import OUTLINE_COLOR
+
+    snap = snapshot_factory(C=3, res=30)
+    view, *_ = _view_with_points(snap, C=3)
+    view.update(snap)
+    x, y = view.line_source.data["x"], view.line_source.data["y"]
+    x0, y0, x1, y1 = boundary_segments(snap.grid_proba, snap.grid_x, snap.grid_y)
+    assert len(x0) > 0 and len(x) == len(y) == 3 * len(x0)
+    assert np.array_equal(x[0::3], x0) and np.array_equal(y[1::3], y1) and np.isnan(x[2::3]).all()
+    glyph = view.figure.select_one({"name": "boundary-lines"}).glyph
+    assert glyph.line_color == OUTLINE_COLOR
+    assert view.summary.text.startswith("Decision boundary: ")

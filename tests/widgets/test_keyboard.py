@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from widgets.announcer import Announcer
+from widgets.announcer import Announcer, TextSummary
 from widgets.keyboard import COMMANDS, KeyboardShortcuts
 from widgets.skip_link import SkipLink
 from widgets.static_files import read_static
@@ -49,3 +49,9 @@ def test_the_live_region_is_polite_and_set_as_text():
     assert 'setAttribute("aria-live", "polite")' in js and 'setAttribute("role", "status")' in js
     assert "textContent = model.text" in js and "innerHTML" not in js
     assert Announcer(text="Epoch 1").text == "Epoch 1"
+
+
+def test_a_plot_summary_is_set_as_text():
+    js = read_static("text_summary.js")
+    assert "summary.textContent = model.text" in js and "innerHTML" not in js
+    assert TextSummary(text="Decision boundary: 1 %").text == "Decision boundary: 1 %"
