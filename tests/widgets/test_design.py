@@ -19,7 +19,7 @@ def test_every_component_gets_the_stylesheet():
 def test_the_stylesheet_stops_motion_and_hides_the_nameless_spinner_arrows():
     css = read_static("every_component.css")
     assert "@media (prefers-reduced-motion: reduce)" in css and "transition: none !important" in css
-    assert ".bk-spin-wrapper { display: none !important; }" in css
+    assert ".bk-spin-btn { display: none !important; }" in css and "bk-spin-wrapper" not in css
 
 
 def test_calm_plot_gives_the_toolbar_the_reduced_motion_rule():
