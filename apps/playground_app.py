@@ -197,6 +197,7 @@ class PlaygroundApp(pn.viewable.Viewer):
         self.announcer = Announcer()
         self._announced_at = -math.inf
         self._announced_step: int | None = None
+        self._pause_pending = False
         # The spheres in words (for screen readers), and the curves as a table (for anyone who asks).
         self._spheres_summary = TextSummary(name="spheres-summary", margin=0)
         self._spheres_summary_time = -math.inf
@@ -317,7 +318,7 @@ class PlaygroundApp(pn.viewable.Viewer):
                 self._history = frame.snapshot.history
                 if self.curve_table.visible and (now - self._table_time >= SUMMARY_INTERVAL or not self.settings.playing):
                     self._table_time = now  # an HTML pane's change costs the document a re-scan: not every frame
-                    self.curve_table.object = curve_table_html(self._history)
+                    self.curve_table.object = _scrolling_table(self._history)
             if "layers" in due:
                 self.layers.apply(frame.layers)
             if "spheres" in due:
@@ -352,10 +353,13 @@ class PlaygroundApp(pn.viewable.Viewer):
                 return
             prefix = "Training"
         elif frame.n_steps == self._announced_step or first:
-            self._announced_step = frame.n_steps
+            self._announced_step, self._pause_pending = frame.n_steps, False
             return
+        elif self._pause_pending:
+            prefix = "Paused"
         else:
             prefix = "Reset" if frame.n_steps == 0 else "Step"
+        self._pause_pending = False
         self._announced_at, self._announced_step = now, frame.n_steps
         self.announcer.text = f"{prefix}: {progress_text(frame)}"
 
@@ -396,7 +400,7 @@ class PlaygroundApp(pn.viewable.Viewer):
         self.metrics_box.visible = not event.new
         self.curve_table.visible = event.new
         if event.new and self._history is not None:
-            self.curve_table.object = curve_table_html(self._history)
+            self.curve_table.object = _scrolling_table(self._history)
 
     def _show_notices(self, **changed: str) -> None:
         self._notices.update(changed)
@@ -527,6 +531,8 @@ class PlaygroundApp(pn.viewable.Viewer):
         if not event.new and frame is not None and self._announced_step is not None:
             self._announced_at, self._announced_step = time.monotonic(), frame.n_steps
             self.announcer.text = f"Paused: {progress_text(frame)}"
+            # A frame computed before the pause may still arrive: it is the pause's, not a step's.
+            self._pause_pending = self.session.in_flight
         if not event.new and self.share.with_model:
             self.session.request_checkpoint()
 
@@ -898,6 +904,12 @@ class PlaygroundApp(pn.viewable.Viewer):
 
     def __panel__(self):
         return self._layout
+
+
+def _scrolling_table(history: dict) -> str:
+    """The curves' table in a box that scrolls, and that the keyboard can reach to scroll it."""
+    return (f'<div class="scroll" tabindex="0" role="region" aria-label="Loss and accuracy as a table">'
+            f"{curve_table_html(history)}</div>")
 
 
 def progress_text(frame: Frame) -> str:

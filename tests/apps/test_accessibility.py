@@ -48,6 +48,21 @@ def test_the_first_frame_says_nothing_and_a_step_a_reset_and_a_pause_are_reporte
     assert app.announcer.text.startswith(f"Paused: epoch {app.status.epoch}, step {app.status.n_steps}, loss ")
 
 
+def test_a_frame_that_arrives_after_the_pause_is_announced_as_the_pause(clock):
+    app = PlaygroundApp().start()
+    app.settings.playing = True
+    app.session._in_flight = True  # served, a frame computed while playing can still be on its way
+    app.settings.playing = False
+    app.session._in_flight = False
+    assert app.announcer.text.startswith("Paused: ")
+    last = app.session.frame
+    late = Frame(n_steps=last.n_steps + 5, epoch=last.epoch, loss=0.25, train_accuracy=0.5, test_accuracy=0.5)
+    app._announce(late, clock())
+    assert app.announcer.text.startswith(f"Paused: epoch {last.epoch}, step {last.n_steps + 5}, loss 0.250")
+    app.shortcut("step")
+    assert app.announcer.text.startswith("Step: ")  # only that one frame
+
+
 def test_while_training_the_live_region_speaks_at_most_every_few_seconds(clock):
     app = PlaygroundApp().start()
     app.settings.playing = True  # without a server, a frame comes each time one is asked for

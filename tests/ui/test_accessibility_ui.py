@@ -57,6 +57,7 @@ def _main(app: AppPage, phone: bool):
 
 def _lesson(app: AppPage, phone: bool):
     app.open("lesson=reuploading")
+    app.page.get_by_test_id("shortcuts-button").wait_for(timeout=30_000)  # the N key listens once it is drawn
     yield "lesson view"
     app.page.keyboard.press("n")
     app.wait_until(lambda: "step=2" in app.page.url, timeout=15, what="the lesson's next step")

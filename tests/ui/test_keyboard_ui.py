@@ -69,9 +69,15 @@ def test_a_dataset_a_layer_play_pause_step_and_reset_with_nothing_but_keys(app):
     assert _focused(page)["label"] == "Keyboard shortcuts"  # the focus goes back where it was
 
 
+def _keys_ready(page) -> None:
+    """The shortcuts listen once their component is drawn (its "?" button shows)."""
+    page.get_by_test_id("shortcuts-button").wait_for(timeout=30_000)
+
+
 def test_space_plays_and_pauses_when_no_control_has_the_focus(app):
     page = app.page
     app.open()
+    _keys_ready(page)
     page.keyboard.press(" ")
     app.wait_until(lambda: app.number("epoch") >= 1, timeout=30, what="Space to start training")
     page.keyboard.press(" ")
@@ -81,6 +87,7 @@ def test_space_plays_and_pauses_when_no_control_has_the_focus(app):
 def test_shortcuts_do_nothing_while_typing_in_a_field(app):
     page = app.page
     app.open()
+    _keys_ready(page)
     box = page.get_by_role("textbox", name="Share link")
     box.focus()
     for key in ("s", "r", " ", "n", "?"):
@@ -93,5 +100,6 @@ def test_shortcuts_do_nothing_while_typing_in_a_field(app):
 def test_n_goes_to_the_next_lesson_step(app):
     page = app.page
     app.open("lesson=bloch")
+    _keys_ready(page)
     page.keyboard.press("n")
     app.wait_until(lambda: "step=2" in page.url, timeout=15, what="N to open the lesson's second step")

@@ -50,6 +50,7 @@ def test_the_live_region_reports_training_every_few_seconds_and_the_plots_have_s
     app.open("dataset=annulus&n_layers=5")
     region = page.get_by_test_id("live-region")
     assert region.get_attribute("aria-live") == "polite" and region.get_attribute("role") == "status"
+    page.get_by_test_id("shortcuts-button").wait_for(timeout=30_000)  # the shortcuts listen once it is drawn
     page.keyboard.press(" ")
     changes, last, start = [], region.inner_text(), time.monotonic()
     while time.monotonic() - start < 2 * ANNOUNCE_INTERVAL + 2:
@@ -79,6 +80,7 @@ def test_the_live_region_reports_training_every_few_seconds_and_the_plots_have_s
 def test_the_curves_as_a_table(app):
     page = app.page
     app.open()
+    page.get_by_test_id("shortcuts-button").wait_for(timeout=30_000)
     for _ in range(3):
         page.keyboard.press("s")
     app.wait_until(lambda: app.number("step") == 3, timeout=15, what="three steps")
@@ -161,6 +163,7 @@ def test_reduced_motion_stops_every_transition_and_training_still_draws(browser,
     page = context.new_page()
     app = AppPage(page, app_server, PageProblems(page, app_server.url))
     app.open()
+    page.get_by_test_id("shortcuts-button").wait_for(timeout=30_000)
     moving = page.evaluate(_MOVING)
     if motion == "no-preference":
         assert moving, "nothing moves even without the preference: the check below would prove nothing"
