@@ -6,6 +6,12 @@ from __future__ import annotations
 
 import time
 
+# A JavaScript function for page.evaluate bodies: every element of the page, inside every open shadow root too (a
+# host comes before what its shadow root holds). Use as f"() => {{ {DEEP_ELEMENTS} ... deepElements() ... }}".
+DEEP_ELEMENTS = """function deepElements(root = document) {
+  return [...root.querySelectorAll('*')].flatMap(el => el.shadowRoot ? [el, ...deepElements(el.shadowRoot)] : [el]);
+}"""
+
 
 class PageProblems:
     """Console errors, failed requests and requests to other hosts seen by one page."""

@@ -5,29 +5,26 @@ from __future__ import annotations
 
 import pytest
 
-from app_page import AppPage, PageProblems
+from app_page import DEEP_ELEMENTS, AppPage, PageProblems
 
 pytestmark = pytest.mark.ui
 
 # Every visible element that holds text of its own, in the page and inside every widget's shadow root.
-_SMALLEST_TEXT = """() => {
+_SMALLEST_TEXT = f"""() => {{
+  {DEEP_ELEMENTS}
   const out = [];
-  function walk(root) {
-    for (const el of root.querySelectorAll('*')) {
-      if (el.shadowRoot) walk(el.shadowRoot);
-      if (['STYLE', 'SCRIPT', 'svg', 'SVG'].includes(el.tagName) || el.closest('svg')) continue;
-      const own = Array.from(el.childNodes).some(n => n.nodeType === 3 && n.textContent.trim());
-      if (!own) continue;
-      const r = el.getBoundingClientRect();
-      const cs = getComputedStyle(el);
-      if (r.width === 0 || r.height === 0 || cs.visibility === 'hidden' || cs.display === 'none') continue;
-      out.push([parseFloat(cs.fontSize), el.textContent.trim().slice(0, 40)]);
-    }
-  }
-  walk(document);
+  for (const el of deepElements()) {{
+    if (['STYLE', 'SCRIPT', 'svg', 'SVG'].includes(el.tagName) || el.closest('svg')) continue;
+    const own = Array.from(el.childNodes).some(n => n.nodeType === 3 && n.textContent.trim());
+    if (!own) continue;
+    const r = el.getBoundingClientRect();
+    const cs = getComputedStyle(el);
+    if (r.width === 0 || r.height === 0 || cs.visibility === 'hidden' || cs.display === 'none') continue;
+    out.push([parseFloat(cs.fontSize), el.textContent.trim().slice(0, 40)]);
+  }}
   out.sort((a, b) => a[0] - b[0]);
   return out.slice(0, 5);
-}"""
+}}"""
 
 
 @pytest.mark.parametrize("width, height", [(1024, 768), (1920, 1080)])

@@ -9,7 +9,7 @@ import time
 import pytest
 from PIL import Image
 
-from app_page import AppPage, PageProblems
+from app_page import DEEP_ELEMENTS, AppPage, PageProblems
 
 from apps.playground_app import ANNOUNCE_INTERVAL
 from widgets.colour import DEUTERANOPIA, PROTANOPIA, delta_e
@@ -17,19 +17,16 @@ from widgets.colour import DEUTERANOPIA, PROTANOPIA, delta_e
 pytestmark = pytest.mark.ui
 
 # Every piece of text that is there for screen readers only, in page order (inside shadow roots too).
-_SCREEN_READER_TEXT = """() => {
+_SCREEN_READER_TEXT = f"""() => {{
+  {DEEP_ELEMENTS}
   const out = [];
-  function walk(root) {
-    for (const el of root.querySelectorAll('*')) {
-      if (el.shadowRoot) walk(el.shadowRoot);
-      if (el.matches('[data-testid="live-region"]')) out.push('Live region: ' + el.textContent);
-    }
-    for (const p of root.querySelectorAll('p'))
-      if (/^(Decision boundary|Bloch sphere of|Layer by layer)/.test(p.textContent)) out.push(p.textContent);
-  }
-  walk(document);
+  for (const el of deepElements()) {{
+    if (el.matches('[data-testid="live-region"]')) out.push('Live region: ' + el.textContent);
+    else if (el.tagName === 'P' && /^(Decision boundary|Bloch sphere of|Layer by layer)/.test(el.textContent))
+      out.push(el.textContent);
+  }}
   return out;
-}"""
+}}"""
 
 # Draw that text where a sighted reader can see it, for the screenshot.
 _SHOW_TEXT = """(lines) => {
@@ -113,11 +110,9 @@ def _matrix(m) -> str:
 def _swatch_colours(page, n: int) -> list[tuple[int, int, int]]:
     """The colour at the centre of each class swatch of the boundary's legend, as drawn on the screen."""
     shot = Image.open(io.BytesIO(page.screenshot())).convert("RGB")
-    boxes = page.evaluate("""(n) => {
-      const out = [];
-      function walk(root) { for (const el of root.querySelectorAll('*')) { if (el.shadowRoot) walk(el.shadowRoot); }
-        for (const s of root.querySelectorAll('.legend svg.swatch')) { const r = s.getBoundingClientRect(); out.push([r.x + r.width / 2, r.y + r.height / 2]); } }
-      walk(document); return out.slice(0, n); }""", n)
+    boxes = page.evaluate(f"""(n) => {{ {DEEP_ELEMENTS}
+      return deepElements().filter(el => el.matches('.legend svg.swatch')).slice(0, n)
+        .map(s => {{ const r = s.getBoundingClientRect(); return [r.x + r.width / 2, r.y + r.height / 2]; }}); }}""", n)
     assert len(boxes) == n, boxes
     return [shot.getpixel((round(x), round(y))) for x, y in boxes]
 
@@ -137,23 +132,21 @@ def test_classes_stay_apart_as_seen_with_colour_blindness(app, name, vision):
         for b in range(a + 1, 3):
             assert delta_e(seen[a], seen[b]) >= 30, (name, a, b, seen)
     # The boundary, its legend and the curves in view: scroll so that the legend sits near the bottom.
-    page.evaluate("""() => { function find(root) { for (const el of root.querySelectorAll('*')) {
-        if (el.matches('.legend svg.swatch')) return el; if (el.shadowRoot) { const f = find(el.shadowRoot); if (f) return f; } }
-        return null; }
-      const swatch = find(document); window.scrollBy(0, swatch.getBoundingClientRect().top - window.innerHeight + 80); }""")
+    page.evaluate(f"""() => {{ {DEEP_ELEMENTS}
+      const swatch = deepElements().find(el => el.matches('.legend svg.swatch'));
+      window.scrollBy(0, swatch.getBoundingClientRect().top - window.innerHeight + 80); }}""")
     page.wait_for_timeout(300)
     page.screenshot(path=str(app.server.log_path.parent / f"colour_blind_{name}.png"))
 
 
-_MOVING = """() => {
-  const out = [];
-  function walk(root) { for (const el of root.querySelectorAll('*')) { if (el.shadowRoot) walk(el.shadowRoot);
+_MOVING = f"""() => {{
+  {DEEP_ELEMENTS}
+  return deepElements().filter(el => {{
     const cs = getComputedStyle(el);
-    const moves = cs.transitionDuration.split(',').some(d => parseFloat(d) > 0) ||
-                  (cs.animationName !== 'none' && cs.animationDuration.split(',').some(d => parseFloat(d) > 0));
-    if (moves) out.push(String(el.className).slice(0, 60)); } }
-  walk(document); return out;
-}"""
+    return cs.transitionDuration.split(',').some(d => parseFloat(d) > 0) ||
+           (cs.animationName !== 'none' && cs.animationDuration.split(',').some(d => parseFloat(d) > 0));
+  }}).map(el => String(el.className).slice(0, 60));
+}}"""
 
 
 @pytest.mark.parametrize("motion", ["reduce", "no-preference"])
