@@ -33,6 +33,7 @@ MAP_RESOLUTION = 24
 LINK_HISTORY_ROWS = 60  # rows of the loss curve a "with the trained model" link carries (each ~100 characters)
 BROWSER_TIMEOUT_MS = 1000
 FRAMES_AHEAD = 2  # frames sent but not yet painted by the browser, at most, before the next one is computed
+DIVERGED = "Training diverged (the parameters became infinite or NaN) — press Reset to start again."
 # What each setting invalidates; settings missing here only affect how a frame is drawn or paced.
 _CHANGE_KIND = {
     "dataset": "dataset",
@@ -118,11 +119,16 @@ class PlaygroundSession(param.Parameterized):
         The shared pool; ``None`` computes frames synchronously in the caller (tests, scripts).
     """
 
-    frame = param.ClassSelector(class_=Frame, default=None, allow_None=True, doc="The latest frame (document thread).")
+    frame = param.ClassSelector(class_=Frame, default=None, allow_None=True, doc=(
+        "The latest frame with a picture (document thread). A frame that failed (``error``: it has no picture) leaves "
+        "it as it was, so the views keep the last good picture, and sets notice instead."))
     notice = param.String(default="", doc="Plain-text message for the person at the page ('' when all is well).")
     max_fps = param.Number(default=60.0, bounds=(1.0, 120.0), doc="Upper bound on frames per second while playing.")
     checkpoints = param.Boolean(default=False, doc=(
         "Put the trainer's checkpoint in every frame computed while paused (for a live 'with the trained model' link)."))
+    play_gate = param.Callable(default=None, allow_None=True, doc=(
+        "Asked when the run is about to play (admission control): returns '' to let it, or the plain-text reason it "
+        "may not; then the run stays paused, nothing is computed, and notice says why."))
 
     def __init__(self, settings: PlaygroundSettings, *, pool: FramePool | None = None, **params):
         super().__init__(**params)
@@ -149,6 +155,7 @@ class PlaygroundSession(param.Parameterized):
         self._shown_serial = 0
         self._waiting_for_browser = False
         self.frames_applied = 0
+        self._failure = ""  # the notice of the last failed frame, until a good frame replaces it
         settings.param.watch(self._on_setting, list(_CHANGE_KIND))
         settings.param.watch(self._on_playing, ["playing"])
         settings.param.watch(self._on_event, ["step", "reset", "regenerate"])
@@ -196,8 +203,9 @@ class PlaygroundSession(param.Parameterized):
         self._paced = True
 
     def acknowledge(self, serial: int) -> None:
-        """The browser painted frame ``serial`` (document thread)."""
-        self._shown_serial = max(self._shown_serial, int(serial))
+        """The browser painted frame ``serial`` (document thread). A browser cannot have painted a frame it was not
+        sent: a larger number (a client's own, not a page's) counts as the latest frame sent, so pacing holds."""
+        self._shown_serial = max(self._shown_serial, min(int(serial), self._applied_serial))
         if self._waiting_for_browser and self._applied_serial - self._shown_serial <= FRAMES_AHEAD:
             self._waiting_for_browser = False
             self._clear_timer()
@@ -219,6 +227,8 @@ class PlaygroundSession(param.Parameterized):
         self.request_frame()
 
     def _on_playing(self, event) -> None:
+        if event.new and self._play_refused():
+            return
         self._count_playing(bool(event.new))
         if event.new:
             self.notice = ""
@@ -226,6 +236,18 @@ class PlaygroundSession(param.Parameterized):
         else:
             self._clear_timer()  # no paced frame after a pause
             self._waiting_for_browser = False
+
+    def _play_refused(self) -> bool:
+        """Ask :attr:`play_gate` whether the run may start playing; when it may not, say why and pause it again."""
+        reason = self.play_gate() if self.play_gate is not None and self._started and not self._closed else ""
+        if not reason:
+            return False
+        self.notice = reason
+        if self._doc is None:
+            self.settings.playing = False
+        else:  # after every watcher has seen this change: a change made inside one would reach the others out of order
+            self._doc.add_next_tick_callback(partial(setattr, self.settings, "playing", False))
+        return True
 
     def _count_playing(self, playing: bool) -> None:
         """Keep the pool's count of playing sessions right (it shares the machine between them)."""
@@ -328,19 +350,24 @@ class PlaygroundSession(param.Parameterized):
         if frame.serial:
             self._applied_serial = frame.serial
         t0, w0 = time.thread_time(), time.perf_counter()
-        try:
-            self.frame = frame
-        except Exception:
-            log.exception("a view failed to draw a frame")
-            frame = Frame(error="A view could not draw this frame.")
+        if not frame.error:
+            try:
+                self.frame = frame
+            except Exception:
+                log.exception("a view failed to draw a frame")
+                frame = Frame(error="A view could not draw this frame.")
         if self.pool is not None:
             self.pool.record_document_time(time.thread_time() - t0, time.perf_counter() - w0)
         if frame.error:
-            self.notice = frame.error
+            self.notice = self._failure = frame.error
             if self.settings.playing:
                 self.settings.playing = False
         elif frame.notices:
             self.notice = " ".join(frame.notices)
+        elif self._failure and self.notice == self._failure:
+            self.notice = ""  # a good frame again (after Reset): the failure is over
+        if not frame.error:
+            self._failure = ""
         if self._again or self._pending or self._pending_steps or self._pending_load or self._pending_checkpoint:
             self._submit()
         elif self.settings.playing:
@@ -429,15 +456,25 @@ class PlaygroundSession(param.Parameterized):
         n_steps = _clamp_int(request.n_steps, 0, MAX_STEPS_PER_FRAME)
         if trainer.train.n_samples == 0:  # an empty drawn plane: nothing to learn from yet
             n_steps = 0
+        # A run whose parameters or loss stop being finite numbers cannot go on (L-BFGS or a large learning rate on
+        # some settings): it stops with a notice and no picture, so the views keep the last good one; Reset recovers.
+        diverged = not np.all(np.isfinite(trainer.params))
         for _ in range(n_steps):
             if self._closed:
                 return Frame()
-            trainer.step()
+            if diverged:
+                break
+            loss = trainer.step()
+            diverged = not (math.isfinite(loss) and np.all(np.isfinite(trainer.params)))
+        if diverged:
+            return Frame(n_steps=trainer.n_steps, epoch=trainer.epoch, model_spec=self._spec, error=DIVERGED)
         if n_steps or not trainer.history["step"] or points is not None or spec_changed or "reset" in changes or (
                 loaded and trainer.history["step"][-1] != trainer.n_steps):
             trainer.record()
         resolution = _clamp_int(s["resolution"], MIN_RESOLUTION, MAX_RESOLUTION)
         snap = trainer.snapshot(resolution, map_resolution=MAP_RESOLUTION)
+        if not np.all(np.isfinite(snap.grid_proba)):  # finite parameters, yet a picture of NaN: no picture either
+            return Frame(n_steps=trainer.n_steps, epoch=trainer.epoch, model_spec=self._spec, error=DIVERGED)
         self._serial += 1
         return Frame(
             n_steps=snap.n_steps,

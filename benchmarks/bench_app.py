@@ -21,7 +21,6 @@ import asyncio
 import json
 import multiprocessing as mp
 import os
-import re
 import socket
 import statistics
 import subprocess
@@ -31,6 +30,11 @@ import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:  # run as a script (python benchmarks/bench_app.py): the repository's packages
+    sys.path.insert(0, str(ROOT))
+
+from benchmarks.raw_bokeh import open_session  # noqa: E402  (the headless clients of the capacity measurement)
+
 CHROMIUM = os.environ.get("PLAYGROUND_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
                  "--disable-sync", "--no-first-run"]
@@ -131,101 +135,18 @@ class Server:
 
 # ---------------------------------------------------------------------------------------------- load clients
 
-def _find_model_id(node, name: str):
-    """The id of the model called ``name`` in a serialized Bokeh document."""
-    if isinstance(node, dict):
-        if node.get("type") == "object" and isinstance(node.get("attributes"), dict) and node["attributes"].get("name") == name:
-            return node.get("id")
-        children = node.values()
-    elif isinstance(node, list):
-        children = node
-    else:
-        return None
-    for child in children:
-        found = _find_model_id(child, name)
-        if found is not None:
-            return found
-    return None
-
-
-class _RawBokehClient:
-    """Keeps one session of the page open over its websocket, reads every message and, like the page's
-    FrameClock, acknowledges each frame, so the server paces it as it paces a browser; it draws nothing."""
-
-    def __init__(self, conn):
-        self.conn = conn
-        self.frames = 0
-        self.sent = 0
-        self.frame_id = self.ack_id = None
-
-    async def read_message(self):
-        header = await self.conn.read_message()
-        if header is None:
-            return None
-        head = json.loads(header)
-        await self.conn.read_message()  # metadata
-        content = await self.conn.read_message()
-        for _ in range(2 * int(head.get("num_buffers", 0))):
-            await self.conn.read_message()
-        return head, content
-
-    async def send(self, msgtype: str, content: dict) -> None:
-        self.sent += 1
-        for part in (json.dumps({"msgid": f"bench{self.sent}", "msgtype": msgtype}), "{}", json.dumps(content)):
-            await self.conn.write_message(part)
-
-    async def start(self) -> None:
-        """Pull the document (to learn the frame clock's models), then say the page is ready, as a browser does."""
-        ack = await self.read_message()  # the server reads nothing before it has sent its ACK
-        if ack is None or ack[0].get("msgtype") != "ACK":
-            raise RuntimeError(f"expected the server's ACK, got {ack!r:.200}")
-        await self.send("PULL-DOC-REQ", {})
-        while True:
-            msg = await self.read_message()
-            if msg is None:
-                raise RuntimeError("connection closed before the document arrived")
-            head, content = msg
-            if head.get("msgtype") == "PULL-DOC-REPLY":
-                doc = json.loads(content)
-                self.frame_id = _find_model_id(doc, "frame-clock-frame")
-                self.ack_id = _find_model_id(doc, "frame-clock-shown")
-                break
-        await self.send("PATCH-DOC", {"events": [{"kind": "MessageSent", "msg_type": "bokeh_event", "msg_data": {
-            "type": "event", "name": "document_ready", "values": {"type": "map"}}}]})
-
-    async def ack_frames(self, content: str) -> None:
-        if self.frame_id is None or self.frame_id not in content:
-            return
-        for event in json.loads(content).get("events", []):
-            if event.get("kind") == "ModelChanged" and event.get("model", {}).get("id") == self.frame_id:
-                self.frames += 1
-                await self.send("PATCH-DOC", {"events": [{"kind": "ModelChanged", "model": {"id": self.ack_id},
-                                                          "attr": "tags", "new": event["new"]}]})
-
-
 async def _one_client(url: str, query: str, stop_at: float, counters: dict) -> None:
-    from tornado.httpclient import AsyncHTTPClient, HTTPRequest
-    from tornado.websocket import websocket_connect
-
-    html = (await AsyncHTTPClient().fetch(f"{url}/?{query}", request_timeout=60)).body.decode()
-    token = re.search(r'"token":\s*"([^"]+)"', html) or re.search(r"token\s*=\s*'([^']+)'", html)
-    if token is None:
-        raise RuntimeError("no session token in the page")
-    ws_url = url.replace("http", "ws", 1) + "/ws"
-    conn = await websocket_connect(HTTPRequest(ws_url, headers={"Origin": url}), subprotocols=["bokeh", token.group(1)],
-                                   max_message_size=64 * 1024 * 1024)
-    client = _RawBokehClient(conn)
-    await client.start()
+    """Keep one session of the page open over its websocket until ``stop_at``, reading every message and, like the
+    page's FrameClock, acknowledging each frame, so the server paces it as it paces a browser; it draws nothing."""
+    session = await open_session(url, query, timeout=60)
     counters["open"] += 1
     while time.time() < stop_at:
-        msg = await client.read_message()
+        msg = await session.read()
         if msg is None:
             break
-        head, content = msg
-        if head.get("msgtype") == "PATCH-DOC":
-            await client.ack_frames(content)
-    counters["frames"] += client.frames
-    conn.close()
+        await session.acknowledge_frames(msg)
+    counters["frames"] += session.frames
+    await session.close()
 
 
 def _clients_process(url: str, query: str, n: int, seconds: float, ready: mp.Event) -> None:
