@@ -53,8 +53,11 @@ from widgets.style import BLOCH_MARKERS, CLASS_COLORS
 from widgets.url_state import UrlState
 from widgets.viewport import Viewport
 
+from apps.admission import Admission, IdleClock, close_connections
+from apps.admission import admission as server_admission
 from apps.classroom import CLASS_GROUPS, GROUP_LABELS, decode_class, encode_class
 from apps.compare import decode_pin, encode_pin, pinned_frame
+from apps import input_bounds
 from apps.explanations import EXPLANATIONS
 from apps.gallery import GALLERY, GalleryEntry
 from apps.lessons import LESSONS, Lesson, goal_state, step_state
@@ -74,6 +77,10 @@ TITLE = "Quantum re-uploading playground"
 DETAIL_INTERVAL = 0.2
 # While training, the live region says how it goes at most this often (seconds): a screen reader keeps up.
 ANNOUNCE_INTERVAL = 5.0
+# The idle clock is looked at least this often (seconds): a closed tab's document is freed at most this long after.
+IDLE_CHECK_S = 5.0
+# A released page gets its message this long before the server closes its connection (milliseconds).
+RELEASE_GRACE_MS = 1500
 _DETAIL_VIEWS = ("metrics", "spheres", "layers")
 _TOO_LARGE = ("This model's state is too large for a link: the link has the settings and circuit only. "
               "Download the experiment file instead.")
@@ -131,7 +138,8 @@ def _unit_ball(v: np.ndarray) -> np.ndarray:
 class PlaygroundApp(pn.viewable.Viewer):
     """Everything one tab shows. Data flows one way: settings → session → frame → views."""
 
-    def __init__(self, query: dict | None = None, *, pool: FramePool | None = None, **params):
+    def __init__(self, query: dict | None = None, *, pool: FramePool | None = None,
+                 admission: Admission | None = None, **params):
         super().__init__(**params)
         self.settings = PlaygroundSettings()
         query = dict(query or {})
@@ -154,6 +162,16 @@ class PlaygroundApp(pn.viewable.Viewer):
         self._apply_values(values)
         self._apply_values(self._class.values, locked_too=True)
         self.session = PlaygroundSession(self.settings, pool=pool)
+        # Admission control (served): a cap on sessions training at once, and the idle pause and release.
+        self.admission = admission
+        if admission is not None:
+            self.session.play_gate = admission.play_refusal
+        policy = admission.policy if admission is not None else None
+        self._idle = IdleClock(policy.idle_seconds if policy else 0.0, policy.release_seconds if policy else 0.0)
+        self._idle_handle = None
+        self._ticket = None
+        self._pausing_by_itself = False
+        self._released = False
         if checkpoint is not None:
             self.session.load(checkpoint=checkpoint)
 
@@ -214,7 +232,7 @@ class PlaygroundApp(pn.viewable.Viewer):
         self._train_y = np.empty(0, dtype=np.int64)
         self._detail_time = {v: 0.0 for v in _DETAIL_VIEWS}
         self._last_frame_time = 0.0
-        self._notices = {"url": " ".join(notices), "session": "", "file": "", "lesson": ""}
+        self._notices = {"url": " ".join(notices), "session": "", "file": "", "lesson": "", "pause": ""}
         self._url_notices = bool(notices)
         self._url_mode: str | None = None  # the strongest write asked for since the last one
         self._url_scheduled = False
@@ -242,9 +260,11 @@ class PlaygroundApp(pn.viewable.Viewer):
         self.settings.param.watch(self._on_pause, "playing")
         self.session.param.watch(self._on_frame, "frame")
         self.session.param.watch(lambda e: self._show_notices(session=e.new), "notice")
-        # What the URL changed stays on screen until the person starts training.
-        self.settings.param.watch(lambda e: self._show_notices(url="") if e.new else None, "playing")
+        # What the URL changed, and why training paused by itself, stay on screen until the person starts training.
+        self.settings.param.watch(lambda e: self._show_notices(url="", pause="") if e.new else None, "playing")
+        self.clock.param.watch(lambda e: self._soon(self._on_hidden) if e.new else None, "hidden")
         self._layout = self._build_layout()
+        self._watch_input()
         self._narrow = False
         self.viewport.param.watch(lambda e: self._fit_soon(), "window_width")
         self.drawer.param.watch(lambda e: self._fit(self.viewport.window_width), "value")
@@ -276,6 +296,10 @@ class PlaygroundApp(pn.viewable.Viewer):
             return self
         self.session.enable_browser_pacing()
         pn.state.on_session_destroyed(lambda ctx: self.session.close(document_gone=True))
+        if self.admission is not None:  # counted as a session until it starts (or its page never connects)
+            self._ticket = self.admission.ticket()
+        pn.state.on_session_destroyed(lambda ctx: self._session_gone())
+        self.clock.watch_visibility(doc)
         doc.js_on_event("document_ready", CustomJS(code=_NAME_SLIDERS_JS))
         pn.state.onload(lambda: self._begin(doc))
         return self
@@ -283,12 +307,132 @@ class PlaygroundApp(pn.viewable.Viewer):
     def _begin(self, doc) -> None:
         self._doc = doc
         self.session.start(doc)
+        if self._ticket is not None:
+            self._ticket.started()
+        self._idle.touch()
+        self._schedule_idle_check(self._idle.poll()[1])
         self._url_live = True
         if self._url_notices:  # the address bar drops what was ignored or clamped
             self._request_url("replace")
         self._update_link()
         if self._autoplay:
             self.settings.playing = True
+        if self.clock.hidden:  # the page opened in a background tab, and said so before it started
+            self._on_hidden()
+
+    # ------------------------------------------------------------------ idle, hidden and released (admission)
+    def _watch_input(self) -> None:
+        """Every change a person makes is input for the idle clock: settings (Play, Step, Reset, every control, the
+        circuit editor, drawing, the keyboard), lessons, sharing and the page's own buttons. Not input: the frame
+        clock's acknowledgements, the browser's reports of its size and visibility, and the pauses the page makes by
+        itself."""
+        def touch(*events) -> None:
+            if not self._pausing_by_itself:
+                self._idle.touch()
+
+        self.settings.param.watch(touch, [name for name in self.settings.param if name != "name"])
+        self.lesson_panel.param.watch(touch, ["start", "choice", "next", "previous", "show_me", "leave"])
+        self.share.param.watch(touch, ["with_model", "point_x1", "point_x2"])
+        self.class_link.param.watch(touch, ["hidden"])
+        self.boundary.param.watch(touch, ["tap"])
+        for widget in (self.curve_table_toggle, self.drawer):
+            widget.param.watch(touch, ["value"])
+        for button in (self.pin_button, self.unpin_button, *self.gallery_buttons):
+            button.param.watch(touch, ["clicks"])
+
+    def _soon(self, fn) -> None:
+        """Run ``fn`` on the document's own turn when served (a message from the browser arrives outside it, where
+        changes to the page would not all reach it), else at once."""
+        doc = self._doc
+        if doc is not None and doc.session_context is not None:
+            doc.add_next_tick_callback(fn)
+        else:
+            fn()
+
+    def _pause_by_itself(self, reason: str) -> None:
+        """Pause training for a reason that is not the person's (no input for long, a hidden tab) and say why in the
+        notice; such a pause is not input, and nothing is computed until the person presses Play."""
+        if not self.settings.playing or self._released:
+            return
+        self._pausing_by_itself = True
+        try:
+            self.settings.playing = False
+        finally:
+            self._pausing_by_itself = False
+        self._show_notices(pause=reason)
+
+    def _on_hidden(self) -> None:
+        """The tab was hidden: a tab nobody sees trains nothing."""
+        if self.clock.hidden:
+            self._pause_by_itself("Paused while the tab was hidden — press Play to continue.")
+
+    def _schedule_idle_check(self, seconds: float) -> None:
+        if self._doc is None or self._released or not math.isfinite(seconds):
+            return
+        # One timer at a time: input moves the deadline, and a check that comes early sets the next one. Never a
+        # long one: asyncio keeps a cancelled timer (and the context it holds, this tab's document with it) until
+        # its time comes, so a closed tab's memory would wait for a ten-minute timer.
+        seconds = min(seconds, IDLE_CHECK_S)
+        self._idle_handle = self._doc.add_timeout_callback(self._check_idle, max(50, int(1000 * seconds) + 20))
+
+    def _check_idle(self) -> None:
+        """What the time without input asks for: pause training (once), or release the session."""
+        self._idle_handle = None
+        if self._released or self.session.closed:
+            return
+        due, wait = self._idle.poll()
+        if due == "release":
+            self.release()
+            return
+        if due == "pause":
+            self._pause_by_itself(f"Paused after {_minutes(self._idle.idle_s / 60)} without input — press Play to "
+                                  "continue.")
+        self._schedule_idle_check(wait)
+
+    def release(self) -> None:
+        """Close this tab's session after a long time without input: its training stops, its place and memory on
+        the server are freed, and the page says so and how to come back (a reload, with the settings of the
+        address). The server closes the connection a moment later, once the page has the message; Panel serves
+        pages with Bokeh's reconnection off (``pn.config.reconnect``, False by default), so the page stays as it is
+        and opens no new session."""
+        if self._released:
+            return
+        self._released = True
+        self._stop_idle_check()
+        self.session.close()
+        if self._ticket is not None:
+            self._ticket.ended()
+        minutes = _minutes(self._idle.release_s / 60)
+        message = pn.pane.HTML(
+            '<div class="notice" role="alert"><p><b>This page was closed to make room for others.</b></p>'
+            f"<p>Nothing was done on it for {escape(minutes)}, so the server let its place go. "
+            '<a href="">Reload the page</a> to start again: the settings in the address are kept.</p></div>',
+            stylesheets=[_NOTICE_CSS], margin=(12, 16), name="released")
+        self.skip_link.visible = False
+        self._body.visible = False
+        self._layout.append(message)
+        doc = self._doc
+        if doc is not None and doc.session_context is not None:
+            doc.add_timeout_callback(lambda: close_connections(doc, "closed after a long time without input"),
+                                     RELEASE_GRACE_MS)
+        log.info("released a session after %s without input", minutes)
+
+    def _stop_idle_check(self) -> None:
+        if self._doc is not None and self._idle_handle is not None:
+            try:
+                self._doc.remove_timeout_callback(self._idle_handle)
+            except ValueError:  # it already ran
+                pass
+        self._idle_handle = None
+
+    def _session_gone(self) -> None:
+        """The server destroyed this tab's session (closed tab, released page): its timers went with its document."""
+        self._idle_handle = None
+        self._released = True
+        self.share.dispose()
+        self.class_link.dispose()
+        if self._ticket is not None:
+            self._ticket.ended()
 
     # ------------------------------------------------------------------ frame → views (document thread)
     def _on_frame(self, event) -> None:
@@ -1014,13 +1158,19 @@ def _model_values(exp: Experiment) -> dict:
     }
 
 
+def _minutes(minutes: float) -> str:
+    """``10`` → ``10 minutes``, ``1`` → ``1 minute``, ``0.1`` → ``0.1 minutes``."""
+    return f"{minutes:g} minute{'' if minutes == 1 else 's'}"
+
+
 def create_app() -> pn.viewable.Viewable:
     """Build and start the page for the current session (the server calls this once per tab)."""
+    input_bounds.install()  # what a browser's messages set is checked on the server (idempotent)
     query = dict(pn.state.session_args) if pn.state.curdoc is not None and pn.state.curdoc.session_context else {}
     if pn.state.curdoc is not None:
         # A phone lays the page out at its own width (without this it pretends to be a 980 px desktop and zooms out).
         pn.state.curdoc.template = _PAGE_TEMPLATE
-    app = PlaygroundApp(query, pool=frame_pool())
+    app = PlaygroundApp(query, pool=frame_pool(), admission=server_admission())
     app.start()
     return app
 

@@ -51,6 +51,10 @@ class FramePool:
     PLAYING = 1
     CPU_SHARE = 0.75  # playing sessions together use at most this share of the machine; the rest answers clicks
     LOOP_SHARE = 0.5  # ... and at most this share of the server's one event-loop thread
+    # With a crowd training (a class, a public demo), less: every click then waits behind fewer frames.
+    CROWD = 8
+    CROWD_CPU_SHARE = 0.6
+    CROWD_LOOP_SHARE = 0.35
 
     def __init__(self, max_workers: int = DEFAULT_WORKERS) -> None:
         if isinstance(max_workers, bool) or not isinstance(max_workers, int) or not 1 <= max_workers <= 16:
@@ -129,8 +133,11 @@ class FramePool:
         answers every click): with many people training, each gets fewer frames per second and every click
         still answers at once."""
         with self._lock:
-            cpu = (self._worker_cost + self._document_cost) / (self.CPU_SHARE * self._cpus)
-            loop = self._document_wall / self.LOOP_SHARE
+            crowd = self._playing > self.CROWD
+            cpu_share = self.CROWD_CPU_SHARE if crowd else self.CPU_SHARE
+            loop_share = self.CROWD_LOOP_SHARE if crowd else self.LOOP_SHARE
+            cpu = (self._worker_cost + self._document_cost) / (cpu_share * self._cpus)
+            loop = self._document_wall / loop_share
             return self._playing * max(cpu, loop)
 
     def session_opened(self) -> None:

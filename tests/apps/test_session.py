@@ -363,3 +363,19 @@ def test_playing_sessions_share_the_machine():
     sessions[1].close()
     assert pool.stats()["sessions_playing"] == 1
     pool.shutdown()
+
+
+def test_a_crowd_training_leaves_more_of_the_machine_for_clicks():
+    pool = FramePool(1)
+    pool._cpus = 2
+    with pool._lock:
+        pool._worker_cost, pool._document_cost, pool._document_wall = 0.006, 0.004, 0.002
+    for _ in range(FramePool.CROWD):
+        pool.playing_changed(True)
+    small = pool.min_frame_interval()
+    assert small == pytest.approx(FramePool.CROWD * 0.010 / (FramePool.CPU_SHARE * 2))
+    pool.playing_changed(True)  # one more: a crowd
+    crowd = pool.min_frame_interval()
+    assert crowd == pytest.approx((FramePool.CROWD + 1) * 0.010 / (FramePool.CROWD_CPU_SHARE * 2))
+    assert FramePool.CROWD_CPU_SHARE < FramePool.CPU_SHARE and FramePool.CROWD_LOOP_SHARE < FramePool.LOOP_SHARE
+    pool.shutdown()
