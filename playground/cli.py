@@ -223,6 +223,11 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--port", type=_int_in(1, 65535), default=5006, metavar="P", help="port (default 5006)")
     s.add_argument("--address", default="127.0.0.1", metavar="A", help="address to listen on (default 127.0.0.1)")
     s.add_argument("--no-browser", action="store_true", help="do not open a browser tab")
+    s.add_argument("--num-procs", type=_int_in(1, 64), default=1, metavar="N",
+                   help="N server processes on ports P .. P+N-1, for a load balancer with sticky sessions "
+                        "(deploy/nginx.conf; default 1)")
+    s.add_argument("--behind-proxy", action="store_true",
+                   help="trust a reverse proxy's X-Forwarded-For header for visitors' addresses (only behind one)")
     s.set_defaults(func=_cmd_serve)
     return parser
 
@@ -500,7 +505,16 @@ def _cmd_serve(args) -> int:
         if err.name in ("apps", "apps.serve"):
             return _fail("serve: the app (apps/serve.py) is not installed")
         return _fail(f"serve: needs the package {err.name!r}; install it first")
-    serve(port=args.port, show=not args.no_browser, address=args.address)
+    if args.num_procs > 1:
+        if args.port + args.num_procs - 1 > 65535:
+            return _fail(f"serve: --port {args.port} leaves no room for {args.num_procs} consecutive ports")
+        import logging
+
+        from apps.procs import serve_many
+
+        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+        return serve_many(args.num_procs, args.port, address=args.address, behind_proxy=args.behind_proxy)
+    serve(port=args.port, show=not args.no_browser, address=args.address, behind_proxy=args.behind_proxy)
     return 0
 
 

@@ -1,19 +1,23 @@
 #!/usr/bin/env bash
-# Install everything the test suite needs into ./.venv (Python packages, and Debian's Chromium for the
-# browser tests when it is missing), lint the browser code with ESLint (npm, pinned in package-lock.json),
+# Install everything the test suite needs into ./.venv (Python packages, and Debian's Chromium and nginx for the
+# browser and serving tests when they are missing), lint the browser code with ESLint (npm, pinned in package-lock.json),
 # then run the whole suite, browser tests included (`npm ci` also brings axe-core, for the accessibility tests).
 # Extra arguments go to pytest, e.g. `bash scripts/run_tests.sh -k spec`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PYTHON=${PYTHON:-python3}
 
-if [ ! -x /usr/bin/chromium ] && ! command -v chromium >/dev/null 2>&1; then
+# Debian packages the browser and serving tests drive for real: Chromium, and nginx (the public demo's load balancer).
+missing=()
+if [ ! -x /usr/bin/chromium ] && ! command -v chromium >/dev/null 2>&1; then missing+=(chromium); fi
+if [ ! -x /usr/sbin/nginx ] && ! command -v nginx >/dev/null 2>&1; then missing+=(nginx); fi
+if [ ${#missing[@]} -gt 0 ]; then
   if command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
-    echo "== installing Debian's Chromium for the browser tests"
+    echo "== installing Debian's ${missing[*]} for the browser and serving tests"
     apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
   else
-    echo "The browser tests need Chromium: install it (e.g. 'sudo apt-get install chromium') and re-run." >&2
+    echo "The browser and serving tests need ${missing[*]}: install it (e.g. 'sudo apt-get install ${missing[*]}') and re-run." >&2
     exit 1
   fi
 fi
