@@ -14,6 +14,8 @@ import os
 import secrets
 import sys
 
+from .input_bounds import MAX_MESSAGE_BYTES
+
 __all__ = ["serve", "main", "SERVER_SETTINGS"]
 
 log = logging.getLogger("playground.apps")
@@ -24,7 +26,7 @@ log = logging.getLogger("playground.apps")
 SERVER_SETTINGS = dict(
     check_unused_sessions_milliseconds=1000,
     unused_session_lifetime_milliseconds=3000,
-    websocket_max_message_size=20 * 1024 * 1024,
+    websocket_max_message_size=MAX_MESSAGE_BYTES,  # the largest experiment file's upload, and no more
 )
 
 
@@ -39,9 +41,31 @@ def _stats_handler():
         def get(self):
             self.set_header("Content-Type", "application/json")
             self.set_header("Cache-Control", "no-store")
-            self.write(json.dumps(frame_pool().stats()))
+            stats = dict(frame_pool().stats(), pid=os.getpid())
+            if self.get_argument("objects", ""):
+                stats["live_objects"] = _live_objects()
+            self.write(json.dumps(stats))
 
     return StatsHandler
+
+
+def _live_objects() -> dict[str, int]:
+    """Test-only: after a full garbage collection, how many sessions' objects are still alive (a leak shows here)."""
+    import gc
+
+    from bokeh.document import Document
+
+    from .playground_app import PlaygroundApp
+    from .session import PlaygroundSession
+
+    gc.collect()
+    kinds = {"Document": Document, "PlaygroundApp": PlaygroundApp, "PlaygroundSession": PlaygroundSession}
+    counts = dict.fromkeys(kinds, 0)
+    for obj in gc.get_objects():
+        for name, cls in kinds.items():
+            if isinstance(obj, cls):
+                counts[name] += 1
+    return counts
 
 
 def _origins(given: list[str] | None, address: str, port: int) -> list[str]:
@@ -61,6 +85,7 @@ def serve(
     address: str = "127.0.0.1",
     allow_websocket_origin: list[str] | None = None,
     test_endpoints: bool = False,
+    behind_proxy: bool = False,
 ) -> None:
     """Run the playground server until interrupted.
 
@@ -78,9 +103,14 @@ def serve(
         ``address:port``).
     test_endpoints : bool
         Also serve ``/playground-stats`` (worker counters) for the browser tests; never in production.
+    behind_proxy : bool
+        Trust the ``X-Forwarded-For`` / ``X-Real-IP`` headers of a reverse proxy (``deploy/nginx.conf``) for the
+        visitor's address in the log; only when every request comes through that proxy.
     """
     import panel as pn
 
+    from . import admission
+    from . import hardening
     from .playground_app import TITLE, create_app
     from .workers import frame_pool, warm_up_kernels
 
@@ -94,6 +124,8 @@ def serve(
     frame_pool()
     origins = _origins(allow_websocket_origin, address, port)
     extra = [(r"/playground-stats", _stats_handler())] if test_endpoints else []
+    hardening.install()
+    admission.install()  # the page route checks the session cap before a session is made
     pn.serve(
         {"/": create_app},
         port=port,
@@ -108,6 +140,7 @@ def serve(
         sign_sessions=True,
         secret_key=os.environ.get("BOKEH_SECRET_KEY") or secrets.token_urlsafe(32),
         generate_session_ids=True,
+        use_xheaders=behind_proxy,
         **SERVER_SETTINGS,
     )
 
@@ -119,11 +152,24 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--address", default="127.0.0.1")
     parser.add_argument("--no-browser", action="store_true", help="do not open a browser tab")
     parser.add_argument("--allow-websocket-origin", action="append", default=None, metavar="HOST[:PORT]")
+    parser.add_argument("--behind-proxy", action="store_true",
+                        help="trust a reverse proxy's X-Forwarded-For header (only behind one, e.g. deploy/nginx.conf)")
+    parser.add_argument("--num-procs", type=int, default=1, metavar="N",
+                        help="N server processes on ports P .. P+N-1, for a load balancer (default 1)")
     parser.add_argument("--test-endpoints", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    if args.num_procs != 1:
+        from .procs import serve_many
+
+        try:
+            return serve_many(args.num_procs, args.port, address=args.address, behind_proxy=args.behind_proxy,
+                              allow_websocket_origin=args.allow_websocket_origin, test_endpoints=args.test_endpoints)
+        except ValueError as err:
+            parser.error(str(err))
     serve(args.port, show=not args.no_browser, address=args.address,
-          allow_websocket_origin=args.allow_websocket_origin, test_endpoints=args.test_endpoints)
+          allow_websocket_origin=args.allow_websocket_origin, test_endpoints=args.test_endpoints,
+          behind_proxy=args.behind_proxy)
     return 0
 
 

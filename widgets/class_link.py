@@ -30,6 +30,14 @@ class ClassLinkControls(pn.viewable.Viewer):
         self.copy = pn.widgets.Button(label="Copy", color="primary", width=90)
         self.copy.js_on_click(args={"source": self.link_box, "button": self.copy}, code=_COPY_JS)
 
+    def dispose(self) -> None:
+        """Forget the Copy button's browser callback when the page's session ends: Panel keeps each widget's
+        ``js_on_click`` callbacks in a process-wide registry whose entries hold the widget itself, so without this a
+        closed tab's widgets (and everything they reach) would stay in memory for good."""
+        from panel.links import Callback
+
+        Callback.registry.pop(self.copy, None)
+
     def __panel__(self):
         return pn.Column(
             pn.pane.HTML('<div style="font-size:max(14px,var(--pg-min-font,0px))">Hide these on the students\' page; what they hide cannot be '

@@ -92,6 +92,14 @@ class ShareControls(pn.viewable.Viewer):
             f'<div role="status" aria-live="polite" style="font-size:max(14px,var(--pg-min-font,0px));color:#3d2e00;background:#FFF4D6;'
             f'border:1px solid #E0B84C;border-radius:6px;padding:6px 8px">{escape(text)}</div>' if text else "")
 
+    def dispose(self) -> None:
+        """Forget the Copy button's browser callback when the page's session ends: Panel keeps each widget's
+        ``js_on_click`` callbacks in a process-wide registry whose entries hold the widget itself, so without this a
+        closed tab's widgets (and everything they reach) would stay in memory for good."""
+        from panel.links import Callback
+
+        Callback.registry.pop(self.copy, None)
+
     def __panel__(self):
         label = lambda text: pn.pane.HTML(f'<div style="font-size:max(14px,var(--pg-min-font,0px));font-weight:600;margin-top:6px">{escape(text)}</div>',
                                           margin=(4, 10, 0, 10))
