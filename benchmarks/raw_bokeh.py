@@ -172,6 +172,7 @@ class RawSession:
     frames: int = 0
     _ids: Iterator[int] = field(default_factory=lambda: itertools.count(1))
     _clock: tuple[str | None, str | None] = (None, None)
+    _next: Any = None  # the socket read in progress (a future), kept across timeouts
     _fragments: list = field(default_factory=list)  # of the message being read
 
     # -------------------------------------------------------------- receiving
@@ -187,7 +188,12 @@ class RawSession:
                         self._fragments = []
                         rest = parts[3:]
                         return ProtocolMessage(head, parts[1], parts[2], tuple(zip(rest[::2], rest[1::2])))
-                fragment = await self.conn.read_message()
+                # One read of the socket at a time, never cancelled: a timeout leaves it pending for the next call
+                # (cancelling it could drop a fragment that was arriving, and every later message would be misread).
+                if self._next is None:
+                    self._next = asyncio.ensure_future(self.conn.read_message())
+                fragment = await asyncio.shield(self._next)
+                self._next = None
                 if fragment is None:
                     return None
                 parts.append(fragment)

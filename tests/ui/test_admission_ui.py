@@ -24,6 +24,7 @@ from pathlib import Path
 import pytest
 
 from app_page import PageProblems
+from axe_check import describe, run_axe
 
 pytestmark = pytest.mark.ui
 
@@ -230,6 +231,8 @@ def test_the_full_page_reads_well_on_a_projector_a_laptop_and_a_phone(browser, s
         assert box["height"] >= 44  # a finger-sized target
         assert page.evaluate("() => document.documentElement.scrollWidth") <= width  # no sideways scrolling
         page.screenshot(path=str(ARTIFACTS / f"full_page_{width}x{height}.png"))
+        result = run_axe(page)  # the full page is a view too: no accessibility violation at any size
+        assert result["checked"] > 5 and not result["violations"], describe(result["violations"])
     assert page.get_by_text(re.compile(r"Next try in \d+ s\.")).count() == 1
     with page.expect_response(lambda r: r.status == 503 and r.url.endswith("/?lesson=basics")):
         page.clock.run_for(4000)  # past the jittered retry (1.5 to 2.5 s): the page asks again by itself
@@ -321,6 +324,8 @@ def test_an_idle_page_pauses_then_is_released_and_says_so(browser, idle_server):
     assert len(tab.sockets) == 1 and after["sessions_open"] == 0
     assert after["sessions_total"] == before["sessions_total"]
     tab.page.screenshot(path=str(ARTIFACTS / "released_page.png"))
+    result = run_axe(tab.page)
+    assert not result["violations"], describe(result["violations"])
     tab.problems.assert_clean()
     reload.click()  # back, with the settings of the address
     tab.wait_for_playground()
