@@ -296,9 +296,18 @@ class RawSession:
         """Press a button (its ``button_click`` event)."""
         return await self.event("button_click", {"model": {"id": button_id}})
 
-    async def close(self) -> None:
+    async def close(self, timeout: float = 5.0) -> None:
+        """Close the websocket and wait (up to ``timeout`` s) until the server has seen it close, as a tab does."""
         self.conn.close()
-        await asyncio.sleep(0)
+        deadline = time.monotonic() + timeout
+        try:
+            while time.monotonic() < deadline:
+                pending = self._next if self._next is not None else asyncio.ensure_future(self.conn.read_message())
+                self._next = None
+                if await asyncio.wait_for(pending, deadline - time.monotonic()) is None:
+                    break
+        except (asyncio.TimeoutError, TimeoutError, Exception):  # noqa: BLE001 - closing: nothing left to read
+            pass
 
     # -------------------------------------------------------------- the document
     def models_of_type(self, type_name: str) -> list[dict]:

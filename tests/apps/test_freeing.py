@@ -36,16 +36,17 @@ async def _visit(url: str, n: int) -> None:
 def test_closed_tabs_free_their_session_and_their_page(tmp_path):
     with PlaygroundServer(tmp_path / "server.log") as server:
         assert _live(server)["PlaygroundApp"] == 0
-        asyncio.run(_visit(server.url, 3))
-        t0 = time.monotonic()
-        while server.stats()["sessions_open"] and time.monotonic() - t0 < 30:
-            time.sleep(0.1)
-        freed_s = time.monotonic() - t0
-        assert server.stats()["sessions_open"] == 0 and freed_s <= FREED_WITHIN_S, freed_s
-        # The page's objects follow within a few seconds (a cancelled timer holds its document until its time).
-        deadline = time.monotonic() + 15
-        while (live := _live(server))["PlaygroundApp"] and time.monotonic() < deadline:
+        for wave in range(3):
+            asyncio.run(_visit(server.url, 3))
+            t0 = time.monotonic()
+            while server.stats()["sessions_open"] and time.monotonic() - t0 < 30:
+                time.sleep(0.1)
+            freed_s = time.monotonic() - t0
+            assert server.stats()["sessions_open"] == 0 and freed_s <= FREED_WITHIN_S, (wave, freed_s)
+        # The pages' objects do not pile up: a few of the last wave's may wait for a timer to run out (asyncio keeps
+        # a cancelled timer's context until its time), none of the waves before.
+        deadline = time.monotonic() + 20
+        while (live := _live(server))["PlaygroundApp"] > 3 and time.monotonic() < deadline:
             time.sleep(1.0)
-        assert live == {"Document": live["Document"], "PlaygroundApp": 0, "PlaygroundSession": 0}, live
-        assert live["Document"] <= 1, live  # Bokeh's own module document, at most
+        assert live["PlaygroundApp"] <= 3 and live["PlaygroundSession"] <= 3, live
         assert "Traceback" not in server.log_text()

@@ -427,9 +427,11 @@ class TestBenchAndServe:
         monkeypatch.setitem(sys.modules, "apps.serve", fake)
         rc, _, _ = run(capsys, "serve", "--port", "5123", "--no-browser", "--address", "0.0.0.0")
         assert rc == 0
-        assert calls == [{"port": 5123, "show": False, "address": "0.0.0.0"}]
+        assert calls == [{"port": 5123, "show": False, "address": "0.0.0.0", "behind_proxy": False}]
         rc, _, _ = run(capsys, "serve")
-        assert calls[-1] == {"port": 5006, "show": True, "address": "127.0.0.1"}
+        assert calls[-1] == {"port": 5006, "show": True, "address": "127.0.0.1", "behind_proxy": False}
+        rc, _, _ = run(capsys, "serve", "--behind-proxy")
+        assert rc == 0 and calls[-1]["behind_proxy"] is True
 
     def test_warmup_compiles_the_kernels_and_says_so(self, capsys):
         rc, out, err = run(capsys, "warmup")
