@@ -87,13 +87,17 @@ def _p95(values: list[float]) -> float:
 
 
 # ---------------------------------------------------------------------------------------------- load sessions
-def _load_process(url: str, query: str, n: int, opened, frames, stop, sticky: bool) -> None:
+def _load_process(url: str, query: str, n: int, opened, frames, failed, stop, sticky: bool) -> None:
     """``n`` training sessions (headless clients) until ``stop`` is set; counts open sessions and frames."""
 
     async def one() -> None:
         try:
             session = await open_session(url, query, cookies={} if sticky else None)
-        except Exception:  # noqa: BLE001 - a refused or failed open is counted by its absence
+        except Exception as err:  # noqa: BLE001 - a refused or failed open is counted, and said
+            with failed.get_lock():
+                failed.value += 1
+            print(f"    a load session could not open: {type(err).__name__}: {str(err)[:200]}", file=sys.stderr,
+                  flush=True)
             return
         with opened.get_lock():
             opened.value += 1
@@ -137,14 +141,16 @@ class Load:
 
     def __init__(self, url: str, n: int, *, query: str = "playing=1", sticky: bool = False):
         self.opened, self.frames, self.stop_event = mp.Value("i", 0), mp.Value("l", 0), mp.Event()
+        self.failed = mp.Value("i", 0)
         self.n = n
-        self.proc = mp.Process(target=_load_process, args=(url, query, n, self.opened, self.frames, self.stop_event,
-                                                           sticky), daemon=True)
+        self.proc = mp.Process(target=_load_process, daemon=True, args=(
+            url, query, n, self.opened, self.frames, self.failed, self.stop_event, sticky))
         self.proc.start()
 
     def wait_open(self, timeout: float = 300.0) -> int:
         deadline = time.time() + timeout
-        while self.opened.value < self.n and time.time() < deadline and self.proc.is_alive():
+        # Until every session is open, or could not open (a failed open is not waited for).
+        while self.opened.value + self.failed.value < self.n and time.time() < deadline and self.proc.is_alive():
             time.sleep(0.2)
         return self.opened.value
 
