@@ -11,14 +11,9 @@
 from __future__ import annotations
 
 import contextlib
-import json
-import os
 import re
-import socket
-import subprocess
 import sys
 import time
-import urllib.request
 from pathlib import Path
 
 import pytest
@@ -26,67 +21,27 @@ import pytest
 from app_page import PageProblems
 from axe_check import describe, run_axe
 
+ROOT = Path(__file__).resolve().parents[2]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from benchmarks.serving import PlaygroundServer  # noqa: E402
+
 pytestmark = pytest.mark.ui
 
-ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "test-artifacts" / "ui"
-START_TIMEOUT = 180  # a fresh checkout compiles the Numba kernels first
 SIZES = [(1024, 768), (1366, 768), (390, 844)]
 # Chromium reports the intended 503 of the "full" page as a failed resource; nothing else may appear.
 _FULL_PAGE_CONSOLE = re.compile(r"^Failed to load resource: the server responded with a status of 503")
 
 
-class _Server:
-    """``python -m apps.serve`` in a subprocess with extra environment variables, on a free port."""
-
-    def __init__(self, name: str, env: dict[str, str]):
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            self.port = s.getsockname()[1]
-        self.url = f"http://127.0.0.1:{self.port}"
-        ARTIFACTS.mkdir(parents=True, exist_ok=True)
-        self.log_path = ARTIFACTS / f"{name}.log"
-        self._log = open(self.log_path, "w")
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "apps.serve", "--port", str(self.port), "--no-browser",
-             "--allow-websocket-origin", f"127.0.0.1:{self.port}", "--test-endpoints"],
-            cwd=ROOT, stdout=self._log, stderr=subprocess.STDOUT, env=dict(os.environ, PYTHONUNBUFFERED="1", **env))
-        deadline = time.monotonic() + START_TIMEOUT
-        while True:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"the server exited with {self.proc.returncode}; see {self.log_path}")
-            try:
-                with urllib.request.urlopen(f"{self.url}/liveness", timeout=2) as r:
-                    if r.status == 200:
-                        break
-            except OSError:
-                pass
-            if time.monotonic() > deadline:
-                self.stop()
-                raise RuntimeError(f"the server did not answer /liveness within {START_TIMEOUT} s")
-            time.sleep(0.3)
-
-    def stats(self) -> dict:
-        with urllib.request.urlopen(f"{self.url}/playground-stats", timeout=5) as r:
-            return json.loads(r.read())
-
-    def log_text(self) -> str:
-        self._log.flush()
-        return self.log_path.read_text(errors="replace")
-
-    def stop(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-        self._log.close()
+_Server = PlaygroundServer  # ``python -m apps.serve`` with extra environment variables, on a free port
 
 
 @contextlib.contextmanager
 def _serving(name: str, **env: str):
-    server = _Server(name, env)
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    server = PlaygroundServer(ARTIFACTS / f"{name}.log", env=env)
     try:
         yield server
     finally:
