@@ -24,33 +24,13 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from .classifier import COSTS, STRATEGIES
-from .datasets import DATASETS, MAX_CLASSES, MAX_SAMPLES, DatasetError, load_csv
-from .experiment import (
-    CSV_DATASET,
-    MAX_EPOCHS,
-    MAX_RESTARTS,
-    MAX_SEED,
-    SCORE_BACKEND,
-    DataSpec,
-    Experiment,
-    ExperimentError,
-    TrainingSpec,
-    load_experiment,
-)
-from .optim import OPTIMIZERS
-from .paper import PAPER_SIZES
-from .spec import MAX_LAYERS, MAX_QUBITS, CircuitSpec, SpecError
-from .trainer import INIT_METHODS, MAX_BATCH_SIZE
+from .datasets import DatasetError
+from .experiment import SCORE_BACKEND, ExperimentError, load_experiment
+from .runs import add_train_arguments, int_in, summary, train_summary
+from .spec import SpecError
+from .sweep import FIELDS as SWEEP_FIELDS
 
 __all__ = ["main", "build_parser"]
-
-PAPER_SEED = 30
-PAPER_TRAIN = 200
-PAPER_TEST = 4000
-DEFAULT_EPOCHS = {"adam": 30, "sgd": 30, "lbfgs": 1000}
-DEFAULT_RESTARTS = {"adam": 1, "sgd": 1, "lbfgs": 20}
-CSV_TRAIN_FRACTION = 0.7
 
 
 class _Parser(argparse.ArgumentParser):
@@ -66,34 +46,6 @@ def _fail(message: str) -> int:
 
 
 # ------------------------------------------------------------------------------------------------ flag types
-
-
-def _int_in(lo: int, hi: int):
-    def parse(text: str) -> int:
-        try:
-            value = int(text)
-        except ValueError:
-            value = None
-        if value is None or not lo <= value <= hi:
-            raise argparse.ArgumentTypeError(f"expected an integer in {lo}..{hi}, got {text[:40]!r}")
-        return value
-
-    return parse
-
-
-def _float_in(lo: float, hi: float, *, open_lo: bool = False):
-    bounds = f"({lo:g}, {hi:g}]" if open_lo else f"[{lo:g}, {hi:g}]"
-
-    def parse(text: str) -> float:
-        try:
-            value = float(text)
-        except ValueError:
-            value = math.nan
-        if not math.isfinite(value) or not (lo < value if open_lo else lo <= value) or value > hi:
-            raise argparse.ArgumentTypeError(f"expected a number in {bounds}, got {text[:40]!r}")
-        return value
-
-    return parse
 
 
 def _point(text: str) -> list[float]:
@@ -126,48 +78,7 @@ def build_parser() -> argparse.ArgumentParser:
             "U(θ + w∘x) on every qubit in every layer, with the paper's CZ entanglers under --entangle."
         ),
     )
-    t.add_argument("--dataset", metavar="NAME", choices=[*DATASETS, CSV_DATASET],
-                   help=f"one of {', '.join(DATASETS)}; or csv with --csv FILE")
-    t.add_argument("--csv", metavar="FILE", help="train on your own data: feature columns, then a label column")
-    t.add_argument("--qubits", type=_int_in(1, MAX_QUBITS), required=True, metavar="Q", help=f"number of qubits, 1..{MAX_QUBITS}")
-    t.add_argument("--layers", type=_int_in(1, MAX_LAYERS), required=True, metavar="L", help=f"number of layers, 1..{MAX_LAYERS}")
-    t.add_argument("--entangle", action="store_true",
-                   help="CZ entanglers between layers (2 qubits: CZ(0,1); 4+: the paper's alternating pairs)")
-    t.add_argument("--cost", choices=COSTS, default="fidelity", help="cost function (default fidelity)")
-    t.add_argument("--strategy", choices=STRATEGIES, default="state",
-                   help="read-out on several qubits: state (basis states |c>) or focused (every qubit; default state)")
-    t.add_argument("--optimizer", choices=tuple(OPTIMIZERS), default="adam", help="optimizer (default adam)")
-    t.add_argument("--learning-rate", type=_float_in(0.0, 10.0, open_lo=True), default=None, metavar="LR",
-                   help="step size for adam/sgd (default: the optimizer's, adam 0.05, sgd 0.1)")
-    t.add_argument("--batch-size", type=_int_in(1, MAX_BATCH_SIZE), default=32, metavar="B",
-                   help=f"points per adam/sgd update, 1..{MAX_BATCH_SIZE} (default 32)")
-    t.add_argument("--init", choices=INIT_METHODS, default="uniform",
-                   help=("initial parameters: uniform [0, 1) as the authors, small N(0, 0.1²), zeros, or paper: the "
-                         "very values the authors' code starts from (a paper problem, one start)"))
-    t.add_argument("--epochs", type=_int_in(1, MAX_EPOCHS), default=None, metavar="E",
-                   help=(f"epochs per start for adam/sgd (default {DEFAULT_EPOCHS['adam']}); for lbfgs the most "
-                         f"iterations per start (default {DEFAULT_EPOCHS['lbfgs']}, stops early once converged)"))
-    t.add_argument("--restarts", type=_int_in(1, MAX_RESTARTS), default=None, metavar="R",
-                   help=(f"independent starts, keeping the best fit of the *training* set (highest training accuracy, "
-                         f"ties to the lower loss); the test set "
-                         f"plays no part in the choice. Default {DEFAULT_RESTARTS['adam']} for adam/sgd and "
-                         f"{DEFAULT_RESTARTS['lbfgs']} for lbfgs: a single L-BFGS run per setting (as in the paper) "
-                         f"often lands in a local minimum"))
-    t.add_argument("--seed", type=_int_in(0, MAX_SEED), default=PAPER_SEED, metavar="S",
-                   help=f"seed of the data draw and of the first training start (default {PAPER_SEED}, the paper's)")
-    t.add_argument("--paper-draw", action="store_true",
-                   help=("the authors' own points (NumPy's legacy generator seeded with 30): the first 200 to "
-                         "train (sphere 500, hypersphere 1000), the next 4000 to test; a paper problem only. "
-                         "--seed then seeds the training starts only. With it, or --init paper, the circuit is the "
-                         "authors' code's (for hypersphere: two rotations of two features each per layer)"))
-    t.add_argument("--train-size", type=_int_in(1, MAX_SAMPLES), default=None, metavar="N",
-                   help=f"training points (default {PAPER_TRAIN}; with --csv {CSV_TRAIN_FRACTION * 100:.0f}%% of the rows)")
-    t.add_argument("--test-size", type=_int_in(0, MAX_SAMPLES - 1), default=None, metavar="M",
-                   help=f"test points (default {PAPER_TEST}; with --csv the remaining rows)")
-    t.add_argument("--noise", type=_float_in(0.0, 1.0), default=0.0, metavar="X",
-                   help="Gaussian jitter of the points, in [0, 1] (default 0)")
-    t.add_argument("--classes", type=_int_in(2, MAX_CLASSES), default=None, metavar="C",
-                   help="number of classes for spiral and blobs")
+    add_train_arguments(t)
     t.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
     t.add_argument("--save", metavar="FILE", help="write the experiment (settings, parameters, results) as JSON")
     t.set_defaults(func=_cmd_train)
@@ -204,6 +115,38 @@ def build_parser() -> argparse.ArgumentParser:
                          "--point=-0.5,0.2 when the first value is negative"))
     x.set_defaults(func=_cmd_export)
 
+    # ---- sweep
+    sw = sub.add_parser(
+        "sweep",
+        help="many training runs over a grid of settings, on Dask, into one table",
+        description=(
+            "Run playground train over a grid (the product of the values given to each setting flag, and/or a "
+            "sweep file with grid, grids, runs and base) on Dask: a local cluster of one worker process per core "
+            "by default, or an existing cluster with --scheduler. Each finished run appends one row to the CSV "
+            "table --out (every setting, train/test accuracy, final loss, steps, seconds, worker; a run that "
+            "fails is a row with its error). Run the same command again to resume: rows already in the table "
+            "are skipped. Integer settings take ranges such as 1-10; yes/no settings take yes, no or both."
+        ),
+    )
+    sw.add_argument("file", nargs="?", metavar="FILE", help="a sweep file (.json, .toml, .yaml): grid, grids, runs, base")
+    grid = sw.add_argument_group("settings (each takes one or more values; the sweep is their product)")
+    for key, (flag, _kind) in SWEEP_FIELDS.items():
+        grid.add_argument(flag, dest=f"grid_{key}", nargs="+", metavar="V", default=None)
+    sw.add_argument("--preset", choices=("paper",), default=None,
+                    help="paper: every published cell of the paper's Tables 1-4 on the authors' points, 10 single "
+                         "starts (seeds 0-9) and the best of 20 starts")
+    sw.add_argument("-o", "--out", metavar="TABLE", help="the results table (CSV), appended to and resumed from")
+    sw.add_argument("--workers", type=int_in(1, 1024), default=None, metavar="N",
+                    help="worker processes of the local cluster (default: one per core)")
+    sw.add_argument("--scheduler", metavar="ADDRESS", default=None,
+                    help="run on an existing Dask cluster, e.g. tcp://10.0.0.5:8786 (see 'dask scheduler')")
+    sw.add_argument("--serial", action="store_true", help="no Dask: the runs one after another in this process")
+    sw.add_argument("--retry-errors", action="store_true", help="make the runs whose rows are errors again")
+    sw.add_argument("--dry-run", action="store_true", help="print how many runs there are, and the first commands")
+    sw.add_argument("--no-progress", action="store_true", help="no progress bar")
+    sw.add_argument("--dashboard", action="store_true", help="the local cluster's Dask dashboard on port 8787")
+    sw.set_defaults(func=_cmd_sweep)
+
     # ---- bench
     b = sub.add_parser("bench", help="time the simulator against PennyLane and report")
     b.add_argument("--json", action="store_true", help="print the results as JSON")
@@ -220,10 +163,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     # ---- serve
     s = sub.add_parser("serve", help="start the browser playground")
-    s.add_argument("--port", type=_int_in(1, 65535), default=5006, metavar="P", help="port (default 5006)")
+    s.add_argument("--port", type=int_in(1, 65535), default=5006, metavar="P", help="port (default 5006)")
     s.add_argument("--address", default="127.0.0.1", metavar="A", help="address to listen on (default 127.0.0.1)")
     s.add_argument("--no-browser", action="store_true", help="do not open a browser tab")
-    s.add_argument("--num-procs", type=_int_in(1, 64), default=1, metavar="N",
+    s.add_argument("--num-procs", type=int_in(1, 64), default=1, metavar="N",
                    help="N server processes on ports P .. P+N-1, for a load balancer with sticky sessions "
                         "(deploy/nginx.conf; default 1)")
     s.add_argument("--behind-proxy", action="store_true",
@@ -233,81 +176,6 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 # ------------------------------------------------------------------------------------------------ helpers
-
-
-def _data_from_args(args) -> DataSpec:
-    """The data settings of ``playground train``; CSV data are shuffled with ``--seed`` and embedded."""
-    dataset = args.dataset
-    if args.csv is not None:
-        if args.paper_draw:
-            raise ValueError("--paper-draw: expected a paper problem with --dataset, not --csv")
-        if dataset not in (None, CSV_DATASET):
-            raise ValueError(f"--csv: expected no --dataset or --dataset csv, got --dataset {dataset}")
-        if args.noise:
-            raise ValueError(f"--noise: expected 0 with --csv (uploaded points are used as they are), got {args.noise:g}")
-        if args.classes is not None:
-            raise ValueError("--classes: expected nothing with --csv (the labels give the classes)")
-        full = load_csv(args.csv, name=os.path.basename(args.csv)[:200] or "csv")
-        n = full.n_samples
-        n_train = args.train_size if args.train_size is not None else max(1, min(n, round(CSV_TRAIN_FRACTION * n)))
-        n_test = args.test_size if args.test_size is not None else n - n_train
-        if n_train + n_test > n:
-            raise ValueError(f"--train-size + --test-size: expected at most {n} (the rows of {args.csv}), got {n_train + n_test}")
-        order = np.random.default_rng(args.seed).permutation(n)
-        train = full.subset(order[:n_train])
-        test = full.subset(order[n_train : n_train + n_test])
-        return DataSpec.embedded(train, test, seed=args.seed)
-    if dataset is None:
-        raise ValueError("--dataset: expected one of " + ", ".join(DATASETS) + " (or --csv FILE), got nothing")
-    if dataset == CSV_DATASET:
-        raise ValueError("--csv: expected a CSV file with --dataset csv, got none")
-    if args.paper_draw:
-        for flag, given in (("--train-size", args.train_size is not None), ("--test-size", args.test_size is not None),
-                            ("--noise", bool(args.noise)), ("--classes", args.classes is not None)):
-            if given:
-                raise ValueError(f"{flag}: expected nothing with --paper-draw (the authors' draw fixes it)")
-        if dataset not in PAPER_SIZES:
-            raise ValueError(f"--paper-draw: expected one of the paper's problems ({', '.join(PAPER_SIZES)}), "
-                             f"got --dataset {dataset}")
-        return DataSpec.paper(dataset)
-    n_train = PAPER_TRAIN if args.train_size is None else args.train_size
-    n_test = PAPER_TEST if args.test_size is None else args.test_size
-    if n_train + n_test > MAX_SAMPLES:
-        raise ValueError(f"--train-size + --test-size: expected at most {MAX_SAMPLES}, got {n_train + n_test}")
-    return DataSpec(dataset, n_train, n_test, noise=args.noise, seed=args.seed, n_classes=args.classes)
-
-
-def _summary(exp: Experiment, metrics) -> dict[str, Any]:
-    """Settings and metrics of an experiment as one flat JSON-ready dict."""
-    t = exp.training
-    return {
-        "dataset": exp.data.dataset,
-        "n_qubits": exp.spec.n_qubits,
-        "n_layers": exp.spec.n_layers,
-        "entangled": exp.spec.uses_entanglement(),
-        "n_features": exp.spec.n_features,
-        "n_classes": exp.n_classes,
-        "n_params": exp.build_classifier().n_params,
-        "cost": exp.cost,
-        "strategy": exp.strategy,
-        "optimizer": t.optimizer,
-        "learning_rate": t.learning_rate,
-        "batch_size": t.batch_size,
-        "init": t.init,
-        "seed": t.seed,
-        "kept_seed": t.kept_seed,
-        "epochs": t.epochs,
-        "restarts": t.restarts,
-        "n_train": exp.data.n_train,
-        "n_test": exp.data.n_test,
-        "noise": exp.data.noise,
-        "paper_draw": exp.data.paper_draw,
-        "steps": metrics.steps,
-        "train_accuracy": metrics.train_accuracy,
-        "test_accuracy": metrics.test_accuracy,
-        "final_loss": metrics.final_loss,
-        "seconds": metrics.seconds,
-    }
 
 
 def _table(rows: Sequence[dict[str, Any]]) -> str:
@@ -367,38 +235,65 @@ def _write_text(path: str, text: str) -> None:
 def _cmd_train(args) -> int:
     if args.save is not None:
         _check_writable(args.save, "--save")
-    data = _data_from_args(args)
-    # The authors' own experiment runs the authors' own circuit (it differs from the paper's text for 4 features).
-    circuit = CircuitSpec.paper_code if (args.paper_draw or args.init == "paper") else CircuitSpec.paper
-    spec = circuit(args.qubits, args.layers, entangled=args.entangle, n_features=data.n_features)
-    restarts = args.restarts if args.restarts is not None else DEFAULT_RESTARTS[args.optimizer]
-    if args.init == "paper":
-        if args.restarts not in (None, 1):
-            raise ValueError(f"--restarts: expected 1 with --init paper (the authors' start is one point), "
-                             f"got {args.restarts}")
-        restarts = 1
-    training = TrainingSpec(
-        optimizer=args.optimizer,
-        learning_rate=args.learning_rate,
-        batch_size=args.batch_size,
-        seed=args.seed,
-        init=args.init,
-        epochs=args.epochs if args.epochs is not None else DEFAULT_EPOCHS[args.optimizer],
-        restarts=restarts,
-    )
-    exp = Experiment(spec, data, cost=args.cost, strategy=args.strategy, training=training)
-    trained, _ = exp.fit()
+    result, trained = train_summary(args)
     saved = None
     if args.save is not None:
         _write_text(args.save, trained.to_json())
         saved = args.save
-    summary = dict(_summary(trained, trained.metrics), saved=saved)
+    result = dict(result, saved=saved)
     if args.json:
-        _print_json(summary)
+        _print_json(result)
     else:
-        print(_table([summary]))
+        print(_table([result]))
         if saved:
             print(f"saved: {saved}")
+    return 0
+
+
+def _cmd_sweep(args) -> int:
+    import signal
+
+    from .sweep import expand, load_sweep, run_sweep, train_argv
+
+    override = {key: getattr(args, f"grid_{key}") for key in SWEEP_FIELDS if getattr(args, f"grid_{key}") is not None}
+    given = sum(x is not None for x in (args.file, args.preset))
+    if given > 1:
+        raise ValueError("sweep: expected a sweep file or --preset, not both")
+    if args.workers is not None and (args.scheduler or args.serial):
+        raise ValueError("--workers: sizes the local cluster; expected no --scheduler or --serial with it")
+    if args.scheduler and args.serial:
+        raise ValueError("--serial: expected no --scheduler with it")
+    if args.preset == "paper":
+        from .paper_tables import paper_sweep
+
+        sweep = paper_sweep(override=override)
+    elif args.file is not None:
+        sweep = load_sweep(args.file, override=override)
+    else:
+        sweep = expand([], override=override)
+    note = f" ({sweep.skipped} entangled one-qubit combinations left out)" if sweep.skipped else ""
+    if args.dry_run:
+        print(f"{len(sweep)} runs{note}")
+        for settings in sweep.runs[:5]:
+            print("  playground train " + " ".join(train_argv(settings)) + " --json")
+        if len(sweep) > 5:
+            print(f"  ... and {len(sweep) - 5} more")
+        return 0
+    if not args.out:
+        raise ValueError("--out: expected the results table to write (a .csv file)")
+
+    def stop(signum, frame):  # SIGTERM: stop like Ctrl-C, so the workers are shut down and the table closed
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, stop)
+    try:
+        report = run_sweep(sweep, args.out, workers=args.workers, scheduler=args.scheduler,
+                           retry_errors=args.retry_errors, progress=not args.no_progress, serial=args.serial)
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+    errors = f", {report.errors} failed (see the error column)" if report.errors else ""
+    print(f"sweep: {report.done} runs made{errors}, {report.already} already in {args.out}; "
+          f"{report.total} in all{note}; {report.seconds:.1f} s on {len(report.workers)} worker(s)", file=sys.stderr)
     return 0
 
 
@@ -416,7 +311,7 @@ def _cmd_evaluate(args) -> int:
         r = exp.build_classifier().readout(exp.params, X, backend=SCORE_BACKEND)
         _print_json(
             dict(
-                _summary(exp, metrics),
+                summary(exp, metrics),
                 saved_metrics=None if exp.metrics is None else exp.metrics.to_dict(),
                 matches_saved=matches,
                 predictions=r.predictions.tolist(),
@@ -424,7 +319,7 @@ def _cmd_evaluate(args) -> int:
             )
         )
     else:
-        print(_table([_summary(exp, metrics)]))
+        print(_table([summary(exp, metrics)]))
         print(("matches saved metrics: " + ("yes" if matches else "NO")) if exp.metrics else "no saved metrics")
     if not matches:
         print(
@@ -529,7 +424,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SystemExit as exit_:  # argparse: --help (0) or a bad flag (2, message already printed)
         return exit_.code if isinstance(exit_.code, int) else 2
     if not getattr(args, "func", None):
-        return _fail("expected a command: train, evaluate, export, bench, warmup or serve (see 'playground --help')")
+        return _fail("expected a command: train, sweep, evaluate, export, bench, warmup or serve (see 'playground --help')")
     try:
         return args.func(args)
     except (SpecError, DatasetError, ExperimentError, ValueError) as err:
