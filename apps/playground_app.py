@@ -1040,7 +1040,7 @@ class PlaygroundApp(pn.viewable.Viewer):
             return pn.Column(self.skip_link, body, margin=0, sizing_mode="stretch_width")
         header = pn.pane.HTML(
             f"<h1>{escape(TITLE)}</h1><p>Train a data re-uploading quantum classifier (Pérez-Salinas et al., 2020) "
-            "and watch it learn.</p>",
+            "and watch it learn. <a href='./explore'>Explore many runs</a></p>",
             stylesheets=[_HEADER_CSS], margin=(10, 16),
         )
         header_bar = pn.Row(header, styles={"background": "#1f3a5f"}, sizing_mode="stretch_width", margin=0)

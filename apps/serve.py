@@ -111,6 +111,7 @@ def serve(
 
     from . import admission
     from . import hardening
+    from .explore import create_explore
     from .playground_app import TITLE, create_app
     from .workers import frame_pool, warm_up_kernels
 
@@ -127,7 +128,7 @@ def serve(
     hardening.install()
     admission.install()  # the page route checks the session cap before a session is made
     pn.serve(
-        {"/": create_app},
+        {"/": create_app, "/explore": create_explore},
         port=port,
         address=address,
         show=show,

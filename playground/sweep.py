@@ -380,7 +380,7 @@ def _cell(value: Any) -> str:
     return str(value)
 
 
-def _parse_cell(column: str, text: str) -> Any:
+def parse_cell(column: str, text: str) -> Any:
     if text == "":
         return None
     try:
@@ -422,7 +422,7 @@ class ResultsTable:
             return []
         if tuple(header) != COLUMNS:
             raise SweepError(f"{self.path}: expected a sweep table (columns {', '.join(COLUMNS[:3])}, ...), got other columns")
-        return [{c: _parse_cell(c, v) for c, v in zip(COLUMNS, line)} for line in reader if len(line) == len(COLUMNS)]
+        return [{c: parse_cell(c, v) for c, v in zip(COLUMNS, line)} for line in reader if len(line) == len(COLUMNS)]
 
     def open(self) -> "ResultsTable":
         folder = os.path.dirname(os.path.abspath(self.path))
@@ -495,6 +495,9 @@ def local_cluster(workers: int, dashboard: bool = False):
         threads_per_worker=1,
         processes=True,
         dashboard_address=":8787" if dashboard else None,
+        # Without the dashboard the scheduler still serves /health on an HTTP port: any free one, so that a
+        # second sweep on this machine does not warn that 8787 is taken.
+        scheduler_kwargs=None if dashboard else {"dashboard_address": "127.0.0.1:0"},
         silence_logs=logging.ERROR,
         env=threads,
     )

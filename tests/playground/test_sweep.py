@@ -22,6 +22,7 @@ from playground.sweep import (
     SweepError,
     expand,
     load_sweep,
+    local_cluster,
     run_id,
     run_one,
     run_sweep,
@@ -205,15 +206,18 @@ def test_serial_sweep_resumes_and_retries_errors_only_when_asked(tmp_path):
 
 def test_dask_sweep_with_two_workers_equals_serial_playground_train(tmp_path):
     pytest.importorskip("distributed", reason="the sweep extra (dask[distributed]) is part of the test install")
-    sweep = expand([small_grid(seed=[3])])
-    assert len(sweep) >= 8
+    failing = dict(csv=str(tmp_path / "absent.csv"), qubits=1, layers=1)
+    sweep = expand([small_grid(seed=[3])], [failing])
+    assert len(sweep) == 9
     path = str(tmp_path / "t.csv")
     report = run_sweep(sweep, path, workers=2, progress=False)
-    assert (report.done, report.errors) == (8, 0) and len(report.workers) == 2
+    assert (report.done, report.errors) == (9, 1) and len(report.workers) == 2
     rows = {r["run_id"]: r for r in ResultsTable(path).read()}
-    assert len(rows) == 8
+    assert len(rows) == 9
+    error = rows.pop(run_id(failing))  # raised on a worker: an error row, and the sweep went on
+    assert error["status"] == "error" and "absent.csv" in error["error"] and error["worker"].startswith("tcp://")
     assert len({r["worker"] for r in rows.values()}) == 2, "both workers made runs"
-    for settings in sweep.runs:
+    for settings in sweep.runs[:8]:
         row, ref = rows[run_id(settings)], train_json(settings)
         assert {c: row[c] for c in COMPARED} == {c: ref[c] for c in COMPARED}, settings
 
@@ -244,11 +248,11 @@ def test_a_killed_sweep_resumes_without_repeating_finished_rows(tmp_path):
 
 
 def test_the_same_sweep_runs_unchanged_on_an_existing_cluster(tmp_path, capsys):
-    distributed = pytest.importorskip("distributed", reason="the sweep extra (dask[distributed]) is part of the test install")
+    pytest.importorskip("distributed", reason="the sweep extra (dask[distributed]) is part of the test install")
     path = tmp_path / "t.csv"
     argv = ["sweep", "--dataset", "circle", "--qubits", "1", "--layers", "1-3", "--epochs", "2", "--train-size", "30",
             "--test-size", "40", "--no-progress", "-o", str(path)]
-    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, dashboard_address=None) as cluster:
+    with local_cluster(2) as cluster:
         assert main([*argv, "--scheduler", cluster.scheduler_address]) == 0
         workers = set(cluster.scheduler_info["workers"])
     _, err = capsys.readouterr()

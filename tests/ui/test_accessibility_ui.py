@@ -90,7 +90,23 @@ def _drawing_and_notice(app: AppPage, phone: bool):
     yield "drawing mode, with a notice about a bad address"
 
 
-FLOWS = {"main": _main, "lesson": _lesson, "class": _class_link, "projector": _projector, "drawing": _drawing_and_notice}
+def _explore(app: AppPage, phone: bool):
+    page = app.page
+    page.goto(f"{app.server.url}/explore")
+    page.get_by_text("Every configuration of circle", exact=False).first.wait_for(timeout=60_000)
+    yield "explore: the paper grid as heat maps, a box plot and a table"
+    page.get_by_role("combobox", name="Each cell shows").select_option("Best of 20 − the paper")
+    page.get_by_role("combobox", name="Dataset").select_option("annulus")
+    page.get_by_text("Every configuration of annulus", exact=False).first.wait_for(timeout=20_000)
+    yield "explore: another dataset, differences from the paper"
+    page.get_by_label("Open a sweep table (.csv)").set_input_files(
+        files=[{"name": "not-a-sweep.csv", "mimeType": "text/csv", "buffer": b"a,b\n1,2\n"}])
+    page.get_by_text("nothing changed", exact=False).first.wait_for(timeout=20_000)
+    yield "explore: a refused upload's message"
+
+
+FLOWS = {"main": _main, "lesson": _lesson, "class": _class_link, "projector": _projector, "drawing": _drawing_and_notice,
+         "explore": _explore}
 
 
 @pytest.mark.parametrize("size", SIZES)
