@@ -78,7 +78,8 @@ def report(table: str, full: str | None = None) -> tuple[str, dict]:
                                  f"{best:.3f} | {row['best_of_train']:.3f} |")
             lines.append("| " + " | ".join(out) + " |")
     n = counts["cells"]
-    lines.append(f"\nCells: {n} published, {counts['missing']} not run yet. Mean of single starts within 0.02 of the "
+    not_run = f", {counts['missing']} not run yet" if counts["missing"] else ", all run"
+    lines.append(f"\nCells: {n} published{not_run}. Mean of single starts within 0.02 of the "
                  f"paper or above: {counts['mean_002']}/{n}; best of 20 within 0.02: {counts['best_002']}/{n}; "
                  f"within 0.03: {counts['best_003']}/{n}.")
     if misses:

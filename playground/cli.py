@@ -289,6 +289,10 @@ def _cmd_sweep(args) -> int:
     try:
         report = run_sweep(sweep, args.out, workers=args.workers, scheduler=args.scheduler,
                            retry_errors=args.retry_errors, progress=not args.no_progress, serial=args.serial)
+    except KeyboardInterrupt:
+        print(f"sweep: stopped; the finished runs are in {args.out}: run the same command again to go on",
+              file=sys.stderr)
+        return 130
     finally:
         signal.signal(signal.SIGTERM, previous)
     errors = f", {report.errors} failed (see the error column)" if report.errors else ""

@@ -237,6 +237,16 @@ def test_a_killed_sweep_resumes_without_repeating_finished_rows(tmp_path):
     os.killpg(proc.pid, signal.SIGKILL)
     proc.wait(30)
     before = read_rows(path)
+    # a polite stop (SIGTERM, as from a job scheduler) says how to go on, and leaves its rows too
+    polite = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and len(read_rows(path)) < len(before) + 1:
+        time.sleep(0.2)
+    polite.send_signal(signal.SIGTERM)
+    _, err = polite.communicate(timeout=60)
+    assert polite.returncode == 130 and "run the same command again to go on" in err and "Traceback" not in err
+    before = read_rows(path)
+    assert len(before) < 12
     assert 3 <= len(before) < 12
     done = subprocess.run(argv, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr
