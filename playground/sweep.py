@@ -480,7 +480,7 @@ class SweepReport:
     done: int = 0
     errors: int = 0
     seconds: float = 0.0
-    workers: list[str] = field(default_factory=list)
+    workers: list[str] = field(default_factory=list)  # the workers that made runs, in the order they first did
 
 
 def local_cluster(workers: int, dashboard: bool = False):
@@ -536,6 +536,8 @@ def run_sweep(
             for row in _rows(todo, workers=workers, scheduler=scheduler, dashboard=dashboard, serial=serial,
                              client=client, report=report):
                 table.append(row)
+                if row["worker"] and row["worker"] not in report.workers:
+                    report.workers.append(row["worker"])
                 report.done += 1
                 report.errors += row["status"] != "ok"
                 bar.update(1)
@@ -561,7 +563,6 @@ def _rows(todo: list[dict[str, Any]], *, workers, scheduler, dashboard, serial, 
     if not todo:
         return
     if serial:
-        report.workers = [_worker_name()]
         for settings in todo:
             yield run_one(settings)
         return
@@ -576,13 +577,13 @@ def _rows(todo: list[dict[str, Any]], *, workers, scheduler, dashboard, serial, 
         n = workers or os.cpu_count() or 1
         cluster = local_cluster(n, dashboard)
         client = Client(cluster)
+        client.wait_for_workers(n, timeout=300)  # every worker up before the runs are handed out
     else:
         try:
             client = Client(scheduler, timeout="15s")
         except (OSError, TimeoutError) as err:
             raise SweepError(f"--scheduler: cannot reach a Dask scheduler at {scheduler!r} ({err})") from None
     try:
-        report.workers = sorted(client.scheduler_info().get("workers", {}))
         futures = {
             client.submit(run_one, settings, key=f"run-{run_id(settings)}", pure=False): settings for settings in todo
         }

@@ -270,11 +270,10 @@ def test_the_same_sweep_runs_unchanged_on_an_existing_cluster(tmp_path, capsys):
     rows = ResultsTable(str(path)).read()
     assert [r["n_layers"] for r in sorted(rows, key=lambda r: r["n_layers"])] == [1, 2, 3]
     assert {r["worker"] for r in rows} <= workers
-    serial = tmp_path / "serial.csv"
-    assert main([*argv[:-1], str(serial), "--serial"]) == 0
-    by_id = {r["run_id"]: r for r in ResultsTable(str(serial)).read()}
-    for row in rows:
-        assert {c: row[c] for c in COMPARED} == {c: by_id[row["run_id"]][c] for c in COMPARED}
+    for layers in (1, 2, 3):  # each row is what `playground train --json` prints for that run
+        settings = dict(dataset="circle", qubits=1, layers=layers, epochs=2, train_size=30, test_size=40)
+        row, ref = next(r for r in rows if r["run_id"] == run_id(settings)), train_json(settings)
+        assert {c: row[c] for c in COMPARED} == {c: ref[c] for c in COMPARED}
 
 
 def test_an_unreachable_scheduler_is_one_line(tmp_path, capsys):

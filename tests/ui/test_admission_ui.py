@@ -266,7 +266,7 @@ def test_an_idle_page_pauses_then_is_released_and_says_so(browser, idle_server):
     assert tab.button("Play").count() == 1 and idle_server.stats()["sessions_playing"] == 0
     _wait(lambda: tab.page.get_by_text("This page was closed to make room for others.").count() == 1, 20,
           "the release message")
-    assert "Nothing was done on it for 0.25 minutes" in tab.notice()
+    _wait(lambda: "Nothing was done on it for 0.25 minutes" in tab.notice(), 10, "the release notice's reason")
     reload = tab.page.get_by_role("link", name="Reload the page")
     assert reload.count() == 1 and not tab.button("Play").is_visible()
     _wait(lambda: idle_server.stats()["sessions_open"] == 0, 10, "the session to be freed")
