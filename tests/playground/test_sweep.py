@@ -227,7 +227,7 @@ def test_a_killed_sweep_resumes_without_repeating_finished_rows(tmp_path):
     path = tmp_path / "t.csv"
     # runs of about a second each, so the kill lands in the middle of the sweep
     argv = [sys.executable, "-m", "playground.cli", "sweep", "--dataset", "circle", "--qubits", "2",
-            "--layers", "3", "--seed", "0-11", "--epochs", "20", "--train-size", "200", "--test-size", "100",
+            "--layers", "3", "--seed", "0-23", "--epochs", "20", "--train-size", "200", "--test-size", "100",
             "--workers", "2", "--no-progress", "-o", str(path)]
     proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True)
     deadline = time.monotonic() + 120
@@ -246,14 +246,14 @@ def test_a_killed_sweep_resumes_without_repeating_finished_rows(tmp_path):
     _, err = polite.communicate(timeout=60)
     assert polite.returncode == 130 and "run the same command again to go on" in err and "Traceback" not in err
     before = read_rows(path)
-    assert len(before) < 12
-    assert 3 <= len(before) < 12
+    assert len(before) < 24
+    assert 3 <= len(before) < 24
     done = subprocess.run(argv, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr
-    assert f"{12 - len(before)} runs made" in done.stderr and f"{len(before)} already in" in done.stderr
+    assert f"{24 - len(before)} runs made" in done.stderr and f"{len(before)} already in" in done.stderr
     after = read_rows(path)
     assert after[: len(before)] == before
-    assert sorted(r["seed"] for r in after) == sorted(str(s) for s in range(12))
+    assert sorted(r["seed"] for r in after) == sorted(str(s) for s in range(24))
     assert all(r["status"] == "ok" for r in after)
 
 
